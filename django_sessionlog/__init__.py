@@ -1,0 +1,40 @@
+"""django-sessionlog: one JSON line per finished LLM iterate session.
+
+The public API (SPEC section 2) is re-exported here; the signal is safe to
+import before Django is set up, so a view module can import it at the top.
+"""
+
+from .default_logger import get_session_logger
+from .records import (
+    SCHEMA_VERSION,
+    AttemptStatus,
+    IterateAttempt,
+    IterateFailure,
+    IterateRequest,
+    IterateResponse,
+    SessionAttemptRecord,
+    SessionRecord,
+    build_session_record,
+    trim,
+)
+from .signals import iterate_finished
+from .sink import SessionLogger
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "AttemptStatus",
+    "IterateAttempt",
+    "IterateFailure",
+    "IterateRequest",
+    "IterateResponse",
+    "SessionAttemptRecord",
+    "SessionLogger",
+    "SessionRecord",
+    "__version__",
+    "build_session_record",
+    "get_session_logger",
+    "iterate_finished",
+    "trim",
+]

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.core import checks
+from django.core.signals import setting_changed
+
+
+class SessionLogConfig(AppConfig):
+    name = "django_sessionlog"
+    verbose_name = "Session log"
+
+    def ready(self) -> None:
+        # Wiring only: nothing here touches the disk (the sink opens its
+        # file on the first row), so start-up never fails on the log.
+        from . import default_logger, receivers
+        from .checks import check_settings
+        from .signals import iterate_finished
+
+        checks.register(check_settings)
+        iterate_finished.connect(
+            receivers.log_finished_session,
+            dispatch_uid="django_sessionlog.log_finished_session",
+        )
+        setting_changed.connect(default_logger.reset, dispatch_uid="django_sessionlog.reset")
