@@ -39,18 +39,18 @@ _second_cache: tuple[int, str] = (-1, "")
 def format_timestamp(ns: int) -> str:
     """RFC 3339 in UTC with ``Z``, the fraction trimmed of trailing zeros.
 
-    The same layout as Go's ``time.RFC3339Nano``. Formatting the seconds is
-    most of the cost, and rows of one second share it, so it is cached.
+    The same layout as Go's ``time.RFC3339Nano``. Formatting the date and
+    time is most of the cost and rows of one second share it, so the
+    ``YYYY-MM-DDTHH:MM:SS.`` prefix is cached.
     """
     global _second_cache
-    seconds, nanos = divmod(ns, 1_000_000_000)
+    seconds = ns // 1_000_000_000
     cached_second, prefix = _second_cache
     if seconds != cached_second:
-        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+        prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds))
         _second_cache = (seconds, prefix)
-    if not nanos:
-        return prefix + "Z"
-    return f"{prefix}.{nanos:09d}".rstrip("0") + "Z"
+    fraction = f"{ns - seconds * 1_000_000_000:09d}".rstrip("0")
+    return prefix + fraction + "Z" if fraction else prefix[:-1] + "Z"
 
 
 def now_timestamp() -> str:
@@ -261,4 +261,4 @@ def _string(text: str) -> str:
         # Lone surrogates: pairs join into their character, the rest become
         # U+FFFD, so the line stays valid UTF-8.
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return json.encoder.encode_basestring(text)  # type: ignore[attr-defined]
+    return json.encoder.encode_basestring(text)

@@ -67,9 +67,9 @@ class SessionLogger:
         self._fd: int | None = None
         self._fd_path = ""
         self._fd_id: tuple[int, int] = (0, 0)
-        # Set when a line may have been cut short (a full disk, or a file
-        # found ending without a newline): the next line starts on a fresh
-        # line, so the fragment never swallows a good row.
+        # Set when our own line was cut short (the disk filled mid-row): the
+        # next row then starts on a fresh line if the file still ends in the
+        # fragment, so the fragment never swallows a good row.
         self._torn_tail = False
         _instances.add(self)
 
@@ -101,7 +101,8 @@ class SessionLogger:
             try:
                 fd = self._current_fd(path)
                 if self._torn_tail:
-                    line = b"\n" + line
+                    if _ends_without_newline(path):
+                        line = b"\n" + line
                     self._torn_tail = False
                 written = os.write(fd, line)
                 while written < len(line):
@@ -142,8 +143,6 @@ class SessionLogger:
             fd = os.open(path, _OPEN_FLAGS, self.file_mode)
         try:
             st = os.fstat(fd)
-            if st.st_size and not self._torn_tail:
-                self._torn_tail = _ends_without_newline(path, st.st_size)
         except BaseException:
             os.close(fd)
             raise
@@ -157,15 +156,20 @@ class SessionLogger:
                 os.close(fd)
 
 
-def _ends_without_newline(path: str, size: int) -> bool:
-    """Whether an existing file ends mid-line (another writer died mid-row).
+def _ends_without_newline(path: str) -> bool:
+    """Whether the file still ends in the fragment of a torn row.
 
-    Checked once per open, not per row. A file we may not read is assumed
-    whole: the check is a courtesy, not a reason to fail.
+    Only asked after our own write was cut short: at any other time a file
+    ending mid-line is another process's row being written right now (a
+    large write grows the file in steps), not a fragment. A file we may not
+    read is taken as whole.
     """
     try:
         with open(path, "rb") as existing:
-            existing.seek(size - 1)
+            existing.seek(0, os.SEEK_END)
+            if existing.tell() == 0:
+                return False
+            existing.seek(-1, os.SEEK_END)
             return existing.read(1) != b"\n"
     except OSError:
         return False

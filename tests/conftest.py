@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from django_sessionlog import (
+    AttemptStatus,
+    IterateAttempt,
+    IterateFailure,
+    IterateRequest,
+    IterateResponse,
+)
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """Every row of a log, checking that each line is whole strict JSON."""
+    data = path.read_bytes()
+    assert data.endswith(b"\n"), "the last row must end with a newline"
+    return [json.loads(line, parse_constant=_reject) for line in data.split(b"\n")[:-1]]
+
+
+def _reject(constant: str) -> Any:
+    raise AssertionError(f"{constant} is not strict JSON")
+
+
+@pytest.fixture
+def request_fill() -> IterateRequest:
+    return IterateRequest(
+        trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+        kind="fill",
+        model="qwen2.5",
+        provider="demo",
+        prompt="Fill the Saturday night shift",
+        max_iterations=3,
+    )
+
+
+@pytest.fixture
+def accepted() -> IterateResponse:
+    return IterateResponse(
+        trace_id="4bf92f3577b34da6a3ce929d0e0e4736",
+        iterations=2,
+        history=[
+            IterateAttempt(1, AttemptStatus("validation_failed", "worker W-9999 is not on the roster"), "a1"),
+            IterateAttempt(2, AttemptStatus("accepted"), "a2"),
+        ],
+        artifact={"shift": "sat-night", "workers": ["W-1001"]},
+    )
+
+
+@pytest.fixture
+def exhausted() -> IterateFailure:
+    return IterateFailure(
+        trace_id="5bf92f3577b34da6a3ce929d0e0e4736",
+        iterations=1,
+        history=[IterateAttempt(1, AttemptStatus("no_json", "no JSON object"), "b1")],
+    )

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.checks import Error
+from django.test import override_settings
+
+from django_sessionlog.checks import check_settings
+
+
+def errors_for(value: Any) -> list[Error]:
+    with override_settings(SESSIONLOG=value):
+        return check_settings()  # type: ignore[return-value]
+
+
+def ids(value: Any) -> list[str]:
+    return [e.id for e in errors_for(value)]  # type: ignore[misc]
+
+
+def test_valid_settings_pass() -> None:
+    assert (
+        errors_for(
+            {
+                "PATH": "var/sessions-{host}-{date}.jsonl",
+                "DAEMON": "coordinatord",
+                "ROSTER_CHECKS": {"fill": "tests.roster.grounded"},
+                "FILE_MODE": 0o600,
+                "REDACT": "tests.roster.scrub_prompt",
+                "SAMPLE_RATES": {"fill": 0.1, "*": 1},
+                "RAISE_ERRORS": True,
+                "TRACE_URL": "https://langfuse.example.com/trace/{session_id}",
+                "TRACE_HEADER": "X-Request-Id",
+            }
+        )
+        == []
+    )
+
+
+def test_path_may_be_a_pathlib_path() -> None:
+    assert errors_for({"PATH": Path("var/sessions.jsonl")}) == []
+
+
+def test_missing_setting_passes() -> None:
+    with override_settings():
+        from django.conf import settings
+
+        del settings.SESSIONLOG
+        assert check_settings() == []
+
+
+def test_setting_that_is_not_a_dict_is_e001() -> None:
+    [error] = errors_for("var/sessions.jsonl")
+    assert error.id == "django_sessionlog.E001"
+    assert "must be a dict, not str" in error.msg
+    assert error.hint
+
+
+def test_unknown_key_is_e002_with_a_suggestion() -> None:
+    [error] = errors_for({"PTAH": "x.jsonl"})
+    assert error.id == "django_sessionlog.E002"
+    assert "'PTAH'" in error.msg
+    assert error.hint is not None
+    assert "Did you mean 'PATH'?" in error.hint
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("PATH", 3),
+        ("DAEMON", None),
+        ("ROSTER_CHECKS", ["fill"]),
+        ("FILE_MODE", "0640"),
+        ("FILE_MODE", True),
+        ("REDACT", 1),
+        ("SAMPLE_RATES", 0.5),
+        ("RAISE_ERRORS", "yes"),
+        ("TRACE_URL", 1),
+        ("TRACE_HEADER", 1),
+    ],
+)
+def test_wrong_type_is_e003_naming_the_key(key: str, value: Any) -> None:
+    [error] = errors_for({key: value})
+    assert error.id == "django_sessionlog.E003"
+    assert repr(key) in error.msg
+    assert type(value).__name__ in error.msg
+
+
+def test_roster_check_that_does_not_import_is_e004() -> None:
+    [error] = errors_for({"ROSTER_CHECKS": {"fill": "tests.roster.nope"}})
+    assert error.id == "django_sessionlog.E004"
+    assert "'fill'" in error.msg
+    assert "tests.roster.nope" in error.msg
+
+
+def test_roster_check_path_that_is_not_a_string_is_e003() -> None:
+    assert ids({"ROSTER_CHECKS": {"fill": 1}}) == ["django_sessionlog.E003"]
+
+
+def test_redactor_that_is_not_callable_is_e004() -> None:
+    [error] = errors_for({"REDACT": "tests.roster.NOT_CALLABLE"})
+    assert error.id == "django_sessionlog.E004"
+    assert "not callable" in error.msg
+
+
+def test_redactor_module_that_does_not_exist_is_e004() -> None:
+    assert ids({"REDACT": "no_such_module.scrub"}) == ["django_sessionlog.E004"]
+
+
+@pytest.mark.parametrize(
+    "rates",
+    [{"fill": 1.5}, {"fill": -0.1}, {"fill": "0.5"}, {"fill": None}, {"*": True}, {"x": float("nan")}],
+)
+def test_bad_sample_rate_is_e005(rates: dict[str, Any]) -> None:
+    [error] = errors_for({"SAMPLE_RATES": rates})
+    assert error.id == "django_sessionlog.E005"
+    assert repr(next(iter(rates))) in error.msg
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)//{session_id}",
+        "ftp://x/{session_id}",
+        "https://langfuse.example.com/trace/",
+        "https://x/{session_id}/{other}",
+        "https://x/{session_id",
+    ],
+)
+def test_trace_url_that_is_not_an_http_template_is_e006(url: str) -> None:
+    assert ids({"TRACE_URL": url}) == ["django_sessionlog.E006"]
+
+
+@pytest.mark.parametrize("path", ["var/{day}.jsonl", "var/{date.jsonl"])
+def test_path_with_an_unknown_placeholder_is_e007(path: str) -> None:
+    assert ids({"PATH": path}) == ["django_sessionlog.E007"]
+
+
+@pytest.mark.parametrize("mode", [-1, 0o1000, 0o4755])
+def test_file_mode_outside_permission_bits_is_e008(mode: int) -> None:
+    assert ids({"FILE_MODE": mode}) == ["django_sessionlog.E008"]
+
+
+def test_trace_header_that_is_not_a_header_name_is_e009() -> None:
+    assert ids({"TRACE_HEADER": "X Trace: id"}) == ["django_sessionlog.E009"]
+
+
+def test_several_problems_are_all_reported() -> None:
+    assert sorted(ids({"PATH": 1, "EXTRA": 1, "SAMPLE_RATES": {"fill": 2}})) == [
+        "django_sessionlog.E002",
+        "django_sessionlog.E003",
+        "django_sessionlog.E005",
+    ]
+
+
+def test_check_is_registered_with_django(tmp_path: Path) -> None:
+    from django.core import checks
+
+    with override_settings(SESSIONLOG={"PTAH": "x"}):
+        found = [m.id for m in checks.run_checks()]
+    assert "django_sessionlog.E002" in found
