@@ -1,0 +1,147 @@
+"""What the subcommands share: file arguments, times, safe text, progress."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import re
+import sys
+import time
+import unicodedata
+from typing import Any, TextIO
+
+import orjson
+from django.core.management import BaseCommand, CommandError
+
+from .. import paths, reader
+from ..conf import conf
+
+#: Exit statuses (SPEC section 5).
+OK, INVALID, USAGE = 0, 1, 2
+
+
+def add_files_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="log files or globs; .gz files are read too, - is standard input "
+        "(default: every file of SESSIONLOG['PATH'])",
+    )
+
+
+def resolve_files(options: dict[str, Any]) -> list[str]:
+    try:
+        return reader.expand(options["files"], conf.PATH)
+    except reader.NoFiles as exc:
+        raise CommandError(str(exc), returncode=USAGE) from None
+
+
+def current_file() -> str:
+    """This host's file of today, for ``tail`` without a file named."""
+    if not conf.PATH:
+        raise CommandError("no file named, and SESSIONLOG['PATH'] is not set", returncode=USAGE)
+    if paths.is_template(conf.PATH):
+        return paths.fill(conf.PATH, paths.today())
+    return conf.PATH
+
+
+_RELATIVE = re.compile(r"(\d+)([smhdw])\Z")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_when(value: str) -> datetime.datetime:
+    """A point in time: ``2026-11-24``, an RFC 3339 time, or ``90m``/``6h``/``7d`` ago.
+
+    A date or a time without a zone is UTC, as the log is.
+    """
+    relative = _RELATIVE.match(value.strip())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if relative:
+        amount, unit = relative.groups()
+        return now - datetime.timedelta(**{_UNITS[unit]: int(amount)})
+    try:
+        moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date (2026-11-24), a time (2026-11-24T18:00:00Z) or an age (90m, 6h, 7d)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+
+
+def add_time_window(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", type=parse_when, metavar="WHEN", help="only sessions at or after WHEN")
+    parser.add_argument(
+        "--until", type=parse_when, metavar="WHEN", help="only sessions before WHEN (a date means its start)"
+    )
+
+
+# Characters a row may carry that a terminal would act on instead of show:
+# C0/C1 controls (escape sequences), line and paragraph separators, and the
+# bidirectional overrides of "trojan source" text.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def safe(text: str) -> str:
+    """``text`` with every control character shown as an escape, never acted on."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char) or (
+        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    )
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def write_json(command: BaseCommand, value: Any) -> None:
+    command.stdout.write(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode())
+
+
+def report_unreadable(command: BaseCommand, tally: reader.Tally) -> None:
+    for name, reason in tally.unreadable:
+        command.stderr.write(f"{name}: cannot read: {reason}")
+
+
+class Progress:
+    """A progress bar on stderr, for big inputs read by a person at a terminal."""
+
+    MIN_BYTES = 64 << 20
+
+    def __init__(self, total: int, label: str, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.total = total
+        self.label = label
+        self.done = 0
+        self.rows = 0
+        self.started = self.shown = time.monotonic()
+        self.active = total >= self.MIN_BYTES and self.stream.isatty()
+
+    def advance(self, size: int) -> None:
+        self.done += size
+        self.rows += 1
+        if self.rows & 0x3FFF == 0:
+            now = time.monotonic()
+            if now - self.shown >= 0.2:
+                self.shown = now
+                self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        fraction = min(1.0, self.done / self.total)
+        filled = int(fraction * 30)
+        rate = self.rows / max(now - self.started, 1e-9)
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {fraction:4.0%} "
+            f"{self.done / 1e9:.2f}/{self.total / 1e9:.2f} GB {rate / 1000:.0f}k rows/s"
+        )
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.active:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()

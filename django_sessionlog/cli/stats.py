@@ -1,0 +1,111 @@
+"""Counts by verdict and kind, iterations, roster grounding and durations.
+
+Rows kept at a sample_rate below 1 stand for 1/sample_rate sessions each;
+the figures then are estimates, and the output says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from django.core.management import BaseCommand, CommandError
+
+from .. import reader
+from ..rules import VERDICTS
+from ..summary import Summary, share
+from .common import (
+    USAGE,
+    add_files_argument,
+    add_time_window,
+    report_unreadable,
+    resolve_files,
+    safe,
+    write_json,
+)
+
+HELP = "counts by verdict and kind, iterations, roster share, duration percentiles"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_files_argument(parser)
+    add_time_window(parser)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+
+
+def run(command: BaseCommand, options: dict[str, Any]) -> None:
+    files = resolve_files(options)
+    tally = reader.Tally()
+    since, until = options["since"], options["until"]
+    summary = Summary()
+    for _, _, _, row in reader.iter_rows(files, tally):
+        if (since is None or row.timestamp >= since) and (until is None or row.timestamp < until):
+            summary.add(row)
+    report_unreadable(command, tally)
+    if options["json"]:
+        figures = summary.as_dict()
+        figures["skipped_lines"] = {
+            "invalid": tally.invalid,
+            "torn": tally.torn,
+            "other_schema": tally.skipped,
+        }
+        write_json(command, figures)
+    else:
+        command.stdout.write(render(summary, tally))
+    if tally.unreadable:
+        raise CommandError(f"{len(tally.unreadable)} file(s) could not be read", returncode=USAGE)
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}" if abs(value - round(value)) < 0.05 or value >= 100 else f"{value:,.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _ms(value: int | None) -> str:
+    return "-" if value is None else f"{value:,} ms"
+
+
+def render(summary: Summary, tally: reader.Tally) -> str:
+    lines = []
+    estimate = " (estimated: sampled rows weighted by 1/sample_rate)" if summary.estimated else ""
+    lines.append(f"sessions  {_n(summary.sessions)} from {summary.rows:,} rows{estimate}")
+    if summary.first and summary.last:
+        lines.append(f"span      {summary.first:%Y-%m-%d %H:%M:%S} to {summary.last:%Y-%m-%d %H:%M:%S} UTC")
+    if tally.invalid or tally.skipped:
+        lines.append(
+            f"skipped   {tally.invalid:,} invalid lines ({tally.torn} torn), "
+            f"{tally.skipped:,} of another schema"
+        )
+    lines += ["", f"{'verdict':<20}{'sessions':>10}{'share':>9}"]
+    for verdict in VERDICTS:
+        count = summary.by_verdict.get(verdict, 0.0)
+        lines.append(f"{verdict:<20}{_n(count):>10}{_pct(share(count, summary.sessions)):>9}")
+    lines += [
+        "",
+        f"{'kind':<20}{'sessions':>10}{'accepted':>10}{'exhausted':>11}{'infra':>8}{'accept rate':>13}",
+    ]
+    for kind, counts in sorted(summary.by_kind.items(), key=lambda item: -sum(item[1].values())):
+        total = sum(counts.values())
+        lines.append(
+            f"{safe(kind)[:19]:<20}{_n(total):>10}{_n(counts.get('accepted', 0)):>10}"
+            f"{_n(counts.get('max_iter_exhausted', 0)):>11}{_n(counts.get('infra_error', 0)):>8}"
+            f"{_pct(share(counts.get('accepted', 0), total)):>13}"
+        )
+    lines += ["", "iterations"]
+    peak = max(summary.iterations.values(), default=0.0)
+    for iterations, count in sorted(summary.iterations.items()):
+        bar = "#" * max(1, round(30 * count / peak)) if peak else ""
+        lines.append(f"{iterations:>10}  {_n(count):>9}  {_pct(share(count, summary.sessions)):>6}  {bar}")
+    lines.append("")
+    grounded = share(summary.fills_grounded, summary.fills_checked)
+    lines.append(
+        f"roster    {_pct(grounded)} of accepted fills grounded "
+        f"({_n(summary.fills_grounded)} of {_n(summary.fills_checked)} checked, "
+        f"{_n(summary.fills_accepted)} accepted fills)"
+    )
+    p = summary.duration_percentiles()
+    lines.append(f"duration  p50 {_ms(p['p50'])}   p95 {_ms(p['p95'])}   p99 {_ms(p['p99'])}")
+    return "\n".join(lines)

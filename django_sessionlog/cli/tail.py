@@ -1,0 +1,175 @@
+"""Show the last rows of the log, and with -f every new one as it is written.
+
+Reads from the end of the file, so the last rows of a multi-gigabyte log
+come as fast as those of a small one. -f follows like tail -F: across
+logrotate's rename, copytruncate, and a file that does not exist yet.
+Control characters from a row are shown escaped, never sent to the
+terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import os
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management import BaseCommand, CommandError
+from django.core.management.color import Style
+
+from .. import paths, reader
+from ..conf import conf
+from ..follow import follow
+from ..rules import VERDICTS, Row
+from .common import USAGE, current_file, parse_when, safe
+
+HELP = "show the last rows, and follow new ones with -f"
+
+Match = Callable[[Row], bool]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "file", nargs="?", metavar="FILE", help="the log (default: today's SESSIONLOG['PATH'])"
+    )
+    parser.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="how many rows (default 10)")
+    parser.add_argument("-f", "--follow", action="store_true", help="keep printing rows as they are appended")
+    parser.add_argument("--json", action="store_true", help="print the raw JSON lines, for jq")
+    parser.add_argument("--verdict", action="append", choices=VERDICTS, help="only this verdict (repeatable)")
+    parser.add_argument("--kind", action="append", metavar="KIND", help="only this kind (repeatable)")
+    parser.add_argument("--since", type=parse_when, metavar="WHEN", help="only sessions at or after WHEN")
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.25,
+        metavar="SECONDS",
+        help="how often -f looks (default 0.25)",
+    )
+
+
+def run(command: BaseCommand, options: dict[str, Any]) -> None:
+    if options["lines"] < 0:
+        raise CommandError("-n must be 0 or more", returncode=USAGE)
+    name = options["file"] or current_file()
+    matches = _matcher(options)
+    show = _printer(command, options["json"])
+    templated = not options["file"] and paths.is_template(conf.PATH)
+    if options["follow"] and (name.endswith(".gz") or name == "-"):
+        raise CommandError("-f follows a plain file, not a .gz file or standard input", returncode=USAGE)
+    try:
+        handle, end = _open(name, options["follow"])
+        if handle is not None:
+            for line in _last_rows(handle, end, options["lines"], matches):
+                show(line)
+        if options["follow"]:
+            current = (lambda: paths.fill(conf.PATH, paths.today())) if templated else (lambda: name)
+            for line in follow(current, handle=handle, offset=end, poll_interval=options["poll_interval"]):
+                row, _ = reader.problems_of(line)
+                if row is not None and matches(row):
+                    show(line)
+    except KeyboardInterrupt:
+        return
+
+
+def _open(name: str, following: bool) -> tuple[Any, int]:
+    try:
+        handle = reader.open_log(name)
+    except FileNotFoundError:
+        if following:
+            return None, 0  # follow waits for it to appear
+        raise CommandError(f"{name}: no such file", returncode=USAGE) from None
+    except OSError as exc:
+        raise CommandError(f"{name}: cannot read: {exc.strerror}", returncode=USAGE) from None
+    if name.endswith(".gz") or name == "-":
+        return handle, -1
+    return handle, os.fstat(handle.fileno()).st_size
+
+
+def _last_rows(handle: Any, end: int, count: int, matches: Match) -> list[bytes]:
+    """The last ``count`` matching rows, oldest first."""
+    if count == 0:
+        return []
+    if end < 0:  # compressed or piped: no seeking back, so read it through
+        kept: collections.deque[bytes] = collections.deque(maxlen=count)
+        for line in handle:
+            row, _ = reader.problems_of(line)
+            if row is not None and matches(row):
+                kept.append(line)
+        return list(kept)
+    found = []
+    for line in reader.lines_from_end(handle, end):
+        if not line.endswith(b"\n"):
+            continue  # still being written: -f prints it once it is whole
+        row, _ = reader.problems_of(line)
+        if row is not None and matches(row):
+            found.append(line)
+            if len(found) == count:
+                break
+    found.reverse()
+    return found
+
+
+def _matcher(options: dict[str, Any]) -> Match:
+    verdicts = set(options["verdict"] or ())
+    kinds = set(options["kind"] or ())
+    since: datetime.datetime | None = options["since"]
+
+    def matches(row: Row) -> bool:
+        return (
+            (not verdicts or row.final_verdict in verdicts)
+            and (not kinds or row.kind in kinds)
+            and (since is None or row.timestamp >= since)
+        )
+
+    return matches
+
+
+def _printer(command: BaseCommand, as_json: bool) -> Callable[[bytes], None]:
+    def show(line: bytes) -> None:
+        if as_json:
+            command.stdout.write(line.decode("utf-8", "replace"), ending="")
+        else:
+            row, _ = reader.problems_of(line)
+            assert row is not None
+            command.stdout.write(format_row(row, command.style))
+        command.stdout.flush()
+
+    return show
+
+
+_VERDICT_STYLE = {"accepted": "SUCCESS", "max_iter_exhausted": "WARNING", "infra_error": "ERROR"}
+
+
+def format_row(row: Row, style: Style) -> str:
+    """One line for a person: time, session, kind, model, verdict, effort, roster."""
+    when = row.timestamp.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    model = safe(row.model) + (f"/{safe(row.provider)}" if row.provider else "")
+    verdict = getattr(style, _VERDICT_STYLE[row.final_verdict])(f"{row.final_verdict:<18}")
+    parts = [
+        when,
+        safe(row.session_id) or "-",
+        f"{safe(row.kind):<8}",
+        f"{model:<24}",
+        verdict,
+        f"{row.iterations}/{row.max_iterations}",
+        f"{_duration(row.duration_ms):>7}",
+    ]
+    if row.grounded_in_roster is True:
+        parts.append("roster ok")
+    elif row.grounded_in_roster is False:
+        parts.append(style.ERROR("roster MISS"))
+    if row.final_verdict != "accepted" and row.attempts:
+        last_error = next((a.error for a in reversed(row.attempts) if a.error), "")
+        if last_error:
+            parts.append(f"· {safe(last_error)[:80]}")
+    return "  ".join(parts)
+
+
+def _duration(ms: int) -> str:
+    if ms < 1000:
+        return f"{ms}ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.1f}s"
+    return f"{ms // 60_000}m{ms % 60_000 // 1000:02d}s"

@@ -1,0 +1,87 @@
+"""Check every row of the log against session.iterate.v1.
+
+Each problem is printed as FILE:LINE: message, naming the key; a summary
+follows. Exit status: 0 every row valid, 1 any invalid, 2 a file could not
+be read (or bad arguments). Rows of another schema are skipped and counted
+(--strict makes them errors). Streams: a 10 GB log validates in constant
+memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from django.core.management import BaseCommand, CommandError
+
+from .. import reader
+from ..records import SCHEMA_VERSION
+from .common import INVALID, USAGE, Progress, add_files_argument, report_unreadable, resolve_files, write_json
+
+HELP = "check every row against session.iterate.v1"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_files_argument(parser)
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object per problem, then a summary object"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help=f"rows whose schema is not {SCHEMA_VERSION} are errors, not skipped",
+    )
+
+
+def run(command: BaseCommand, options: dict[str, Any]) -> None:
+    files = resolve_files(options)
+    as_json = options["json"]
+    tally = reader.Tally()
+
+    def on_problem(name: str, number: int, problems: list[str]) -> None:
+        for problem in problems:
+            if as_json:
+                write_json(command, {"type": "problem", "file": name, "line": number, "message": problem})
+            else:
+                command.stdout.write(f"{name}:{number}: {problem}")
+
+    progress = Progress(reader.total_size(files), "validate")
+    rows = reader.iter_rows(
+        files,
+        tally,
+        on_problem,
+        on_line=progress.advance if progress.active else None,
+        strict=options["strict"],
+    )
+    for _ in rows:
+        pass
+    progress.finish()
+    report_unreadable(command, tally)
+    if as_json:
+        write_json(
+            command,
+            {
+                "type": "summary",
+                "files": len(files),
+                "rows": tally.lines,
+                "valid": tally.valid,
+                "invalid": tally.invalid,
+                "torn": tally.torn,
+                "skipped": tally.skipped,
+                "unreadable": [{"file": name, "error": reason} for name, reason in tally.unreadable],
+            },
+        )
+    else:
+        torn = f" ({tally.torn} torn write{'s' * (tally.torn != 1)})" if tally.torn else ""
+        style = command.style.ERROR if tally.invalid or tally.unreadable else command.style.SUCCESS
+        command.stdout.write(
+            style(
+                f"{tally.lines} rows in {len(files)} file{'s' * (len(files) != 1)}: "
+                f"{tally.valid} valid, {tally.invalid} invalid{torn}, "
+                f"{tally.skipped} skipped (other schema)"
+            )
+        )
+    if tally.unreadable:
+        raise CommandError(f"{len(tally.unreadable)} file(s) could not be read", returncode=USAGE)
+    if tally.invalid:
+        raise CommandError(f"{tally.invalid} invalid row(s)", returncode=INVALID)

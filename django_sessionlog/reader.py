@@ -1,0 +1,174 @@
+"""Reading logs: which files, their lines, and the rows on them.
+
+Every reader of the command line goes through here, so they agree on what a
+file set is (the configured ``PATH`` with its placeholders, named files,
+globs, ``.gz``, ``-`` for standard input), on how lines split (on ``\\n``
+alone: ``str.splitlines`` would also split inside strings on U+2028 and
+friends), and on which lines are rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import gzip
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+from . import paths
+from .records import SCHEMA_VERSION
+from .rules import InvalidRow, OtherSchema, Row, decode_row
+
+TORN = "torn write: the last line has no newline and is not complete JSON"
+
+#: Called with (file, line number, problems) for each line that is not a row.
+ProblemCallback = Callable[[str, int, list[str]], None]
+
+
+class NoFiles(Exception):
+    """Nothing to read: no file named and no ``PATH``, or a glob matching nothing."""
+
+
+def expand(names: Sequence[str], configured: str) -> list[str]:
+    """The files to read: ``names`` (globs expanded), else the configured ``PATH``.
+
+    A named file that does not exist is kept, so that reading it reports it
+    as unreadable instead of silently reading less.
+    """
+    if not names:
+        if not configured:
+            raise NoFiles("no file named, and SESSIONLOG['PATH'] is not set")
+        files = paths.matching_files(configured)
+        if not files:
+            raise NoFiles(f"no log file matches SESSIONLOG['PATH'] ({configured})")
+        return files
+    files = []
+    for name in names:
+        if name == "-" or os.path.exists(name) or not glob.has_magic(name):
+            files.append(name)
+            continue
+        matches = sorted(glob.glob(name))
+        if not matches:
+            raise NoFiles(f"{name}: no file matches")
+        files.extend(matches)
+    return files
+
+
+def open_log(name: str) -> IO[bytes]:
+    """A log opened for reading bytes: ``-`` is standard input, ``.gz`` is gunzipped."""
+    if name == "-":
+        return sys.stdin.buffer
+    if name.endswith(".gz"):
+        return gzip.open(name, "rb")  # type: ignore[return-value]
+    return open(name, "rb", buffering=1 << 16)
+
+
+@dataclass
+class Tally:
+    """What reading a set of files found."""
+
+    lines: int = 0
+    valid: int = 0
+    invalid: int = 0
+    skipped: int = 0  # rows of another schema
+    torn: int = 0
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+
+def problems_of(line: bytes, strict: bool = False) -> tuple[Row | None, list[str]]:
+    """The row on a line, or the problems that keep it from being one.
+
+    ``(None, [])`` means a row of another schema: skipped, not an error
+    (unless ``strict``). A last line without ``\\n`` that does not parse is
+    a torn write (the writer died or the disk filled mid-row), which is
+    worth telling apart from garbage.
+    """
+    try:
+        return decode_row(line), []
+    except OtherSchema as exc:
+        return None, [f"schema: {exc.schema!r} is not {SCHEMA_VERSION}"] if strict else []
+    except InvalidRow as exc:
+        if not line.endswith(b"\n") and exc.problems[0].startswith(("not JSON", "blank line")):
+            return None, [TORN]
+        return None, exc.problems
+
+
+def iter_rows(
+    names: Sequence[str],
+    tally: Tally,
+    on_problem: ProblemCallback | None = None,
+    on_line: Callable[[int], None] | None = None,
+    strict: bool = False,
+) -> Iterator[tuple[str, int, bytes, Row]]:
+    """(file, line number, raw line, row) of every valid v1 row, counting the rest in ``tally``.
+
+    A file that cannot be opened or read to the end is recorded in
+    ``tally.unreadable`` and the next file is read: one broken file never
+    hides the rows of the others.
+    """
+    for name in names:
+        try:
+            handle = open_log(name)
+        except OSError as exc:
+            tally.unreadable.append((name, exc.strerror or str(exc)))
+            continue
+        try:
+            with handle:
+                for number, line in enumerate(handle, 1):
+                    tally.lines += 1
+                    if on_line is not None:
+                        on_line(len(line))
+                    row, problems = problems_of(line, strict)
+                    if row is not None:
+                        tally.valid += 1
+                        yield name, number, line, row
+                    elif not problems:
+                        tally.skipped += 1
+                    else:
+                        tally.invalid += 1
+                        tally.torn += problems[0] == TORN
+                        if on_problem is not None:
+                            on_problem(name, number, problems)
+        except (OSError, EOFError) as exc:  # a device error, a truncated .gz
+            tally.unreadable.append((name, str(exc)))
+
+
+def total_size(names: Sequence[str]) -> int:
+    """Bytes to read, for a progress bar (0 when unknown: stdin, .gz)."""
+    size = 0
+    for name in names:
+        if name == "-" or name.endswith(".gz"):
+            return 0
+        with contextlib.suppress(OSError):
+            size += os.path.getsize(name)
+    return size
+
+
+def lines_from_end(handle: IO[bytes], end: int, block: int = 1 << 16) -> Iterator[bytes]:
+    """The lines before byte ``end`` of a seekable file, last first.
+
+    Reads backwards a block at a time, so the last rows of a multi-gigabyte
+    log cost what they cost in a small one. A last line without ``\\n``
+    (a row being written, or a torn one) comes first, without a newline.
+    """
+    position, head, is_last_piece = end, b"", True
+    while position > 0:
+        step = min(block, position)
+        position -= step
+        handle.seek(position)
+        pieces = (handle.read(step) + head).split(b"\n")
+        head = pieces[0]  # may go on in the block before this one
+        for piece in reversed(pieces[1:]):
+            if is_last_piece:
+                is_last_piece = False
+                if piece:
+                    yield piece
+            else:
+                yield piece + b"\n"
+    if not is_last_piece:
+        yield head + b"\n"
+    elif head:
+        yield head
