@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import builtins
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from django_sessionlog import duck
+
+from ..logs import row, sessionlog, write_log
+
+
+def query(sql: str, *files: Path | str, fmt: str = "--json") -> tuple[list[dict[str, Any]], str, int]:
+    out, err, status = sessionlog("query", fmt, sql, *map(str, files))
+    return [json.loads(text) for text in out.splitlines()], err, status
+
+
+def test_sessions_view_has_the_fixed_column_types() -> None:
+    assert duck.COLUMNS == {
+        "schema": "VARCHAR",
+        "session_id": "VARCHAR",
+        "timestamp": "TIMESTAMPTZ",
+        "daemon": "VARCHAR",
+        "kind": "VARCHAR",
+        "model": "VARCHAR",
+        "provider": "VARCHAR",
+        "prompt": "VARCHAR",
+        "iterations": "BIGINT",
+        "max_iterations": "BIGINT",
+        "final_verdict": "VARCHAR",
+        "attempts": 'STRUCT("iteration" BIGINT, "verdict_kind" VARCHAR, "error" VARCHAR, "span_id" VARCHAR)[]',
+        "duration_ms": "BIGINT",
+        "artifact": "JSON",
+        "grounded_in_roster": "BOOLEAN",
+        "sample_rate": "DOUBLE",
+    }
+
+
+def test_column_types_do_not_depend_on_the_first_rows(tmp_path: Path) -> None:
+    # An all-null first stretch would make DuckDB guess; here types are fixed.
+    log = write_log(tmp_path / "s.jsonl", row(final_verdict="infra_error", attempts=None, artifact={}))
+    rows, _, status = query(
+        "SELECT typeof(attempts) a, typeof(timestamp) t, typeof(artifact) j, typeof(grounded_in_roster) g FROM sessions",
+        log,
+    )
+    assert status == 0
+    assert rows == [
+        {
+            "a": 'STRUCT(iteration BIGINT, verdict_kind VARCHAR, "error" VARCHAR, span_id VARCHAR)[]',
+            "t": "TIMESTAMP WITH TIME ZONE",
+            "j": "JSON",
+            "g": "BOOLEAN",
+        }
+    ]
+
+
+def test_phantom_worker_question_over_attempts(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl",
+        row(session_id="phantom"),
+        row(session_id="clean", attempts=[{"iteration": 1, "verdict_kind": "accepted"}]),
+    )
+    rows, _, _ = query(
+        "SELECT DISTINCT session_id FROM sessions, unnest(attempts) t(a) WHERE a.error LIKE '%not on the roster%'",
+        log,
+    )
+    assert rows == [{"session_id": "phantom"}]
+
+
+def test_bad_and_torn_lines_are_left_out_and_counted_on_stderr(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl",
+        row(session_id="a"),
+        b"garbage\n",
+        row(session_id="bool", iterations=True),  # DuckDB alone would read this as 1
+        {"schema": "session.iterate.v2"},
+        row(session_id="b"),
+        json.dumps(row()).encode()[:50],
+    )
+    rows, err, status = query("SELECT session_id FROM sessions ORDER BY 1", log)
+    assert status == 0
+    assert rows == [{"session_id": "a"}, {"session_id": "b"}]
+    assert "left out 3 invalid lines (1 torn) and 1 row of another schema" in err
+
+
+def test_rows_larger_than_duckdbs_default_object_size_load(tmp_path: Path) -> None:
+    big = {"blob": "x" * (20 << 20)}
+    log = write_log(tmp_path / "s.jsonl", row(artifact=big))
+    rows, _, status = query("SELECT length(artifact->>'blob') n FROM sessions", log)
+    assert status == 0
+    assert rows == [{"n": 20 << 20}]
+
+
+def test_globs_and_gzip_files(tmp_path: Path) -> None:
+    write_log(tmp_path / "a.jsonl", row(session_id="a"))
+    with gzip.open(tmp_path / "b.jsonl.gz", "wb") as packed:
+        packed.write(json.dumps(row(session_id="b")).encode() + b"\n")
+    rows, _, _ = query("SELECT session_id FROM sessions ORDER BY 1", tmp_path / "*")
+    assert rows == [{"session_id": "a"}, {"session_id": "b"}]
+
+
+def test_a_log_with_no_valid_rows_still_has_the_view(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", b"garbage\n")
+    rows, _, status = query("SELECT count(*) n FROM sessions", log)
+    assert status == 0
+    assert rows == [{"n": 0}]
+
+
+def test_table_and_csv_output(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row())
+    table, _, _ = sessionlog("query", "SELECT kind, iterations FROM sessions", str(log))
+    assert "kind" in table
+    assert "fill" in table
+    csv_out, _, _ = sessionlog("query", "--csv", "SELECT kind, iterations FROM sessions", str(log))
+    assert csv_out == "kind,iterations\nfill,2\n"
+
+
+def test_sql_error_exits_2_with_the_message(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row())
+    _, err, status = sessionlog("query", "SELECT nope FROM sessions", str(log))
+    assert status == 2
+    assert "SQL error" in err
+    assert "nope" in err
+
+
+def test_without_duckdb_installed_a_clear_message_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = builtins.__import__
+
+    def no_duckdb(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "duckdb":
+            raise ImportError("No module named 'duckdb'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_duckdb)
+    _, err, status = sessionlog("query", "SELECT 1", str(write_log(tmp_path / "s.jsonl", row())))
+    assert status == 2
+    assert "pip install 'django-sessionlog[duckdb]'" in err
