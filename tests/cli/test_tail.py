@@ -119,7 +119,7 @@ def test_reading_the_last_rows_does_not_read_the_whole_file(tmp_path: Path) -> N
             reads.append(len(data))
             return data
 
-        handle.read = counting_read  # type: ignore[method-assign,assignment]
+        handle.read = counting_read  # type: ignore[method-assign]
         last = []
         for text in reader.lines_from_end(handle, log.stat().st_size):
             last.append(text)
