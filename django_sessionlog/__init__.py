@@ -17,6 +17,7 @@ from .records import (
     build_session_record,
     trim,
 )
+from .session import IterateSession, iterate_session
 from .signals import iterate_finished
 from .sink import SessionLogger
 
@@ -29,6 +30,7 @@ __all__ = [
     "IterateFailure",
     "IterateRequest",
     "IterateResponse",
+    "IterateSession",
     "SessionAttemptRecord",
     "SessionLogger",
     "SessionRecord",
@@ -36,5 +38,6 @@ __all__ = [
     "build_session_record",
     "get_session_logger",
     "iterate_finished",
+    "iterate_session",
     "trim",
 ]

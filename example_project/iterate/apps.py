@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IterateConfig(AppConfig):
+    name = "iterate"
+    verbose_name = "Iterate service"
