@@ -53,7 +53,11 @@ def _playbook(artifact: dict[str, Any]) -> None:
             raise ValidationFailed(f"steps[{index}] is empty")
 
 
-VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {"fill": _fill, "email": _email, "playbook": _playbook}
+VALIDATORS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "fill": _fill,
+    "email": _email,
+    "playbook": _playbook,
+}
 KINDS = list(VALIDATORS)
 
 INSTRUCTIONS = {

@@ -78,7 +78,10 @@ class Loop:
         if not self.accepted:
             self.messages += [
                 {"role": "assistant", "content": answer},
-                {"role": "user", "content": f"That answer was rejected: {status.error}. Reply with one corrected JSON object."},
+                {
+                    "role": "user",
+                    "content": f"That answer was rejected: {status.error}. Reply with one corrected JSON object.",
+                },
             ]
 
     def history_json(self) -> list[dict[str, Any]]:

@@ -40,7 +40,9 @@ class OpenAIProvider:
 
     name = "openai"
 
-    def __init__(self, base_url: str, api_key: str = "", timeout: float = 60.0, default_model: str = "") -> None:
+    def __init__(
+        self, base_url: str, api_key: str = "", timeout: float = 60.0, default_model: str = ""
+    ) -> None:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         # Connecting should be quick; a model may think for a while.
@@ -79,7 +81,9 @@ class OpenAIProvider:
         try:
             content = response.json()["choices"][0]["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise ProviderError(f"provider answer has no choices[0].message.content: {response.text[:300]}") from exc
+            raise ProviderError(
+                f"provider answer has no choices[0].message.content: {response.text[:300]}"
+            ) from exc
         if not isinstance(content, str):
             raise ProviderError("provider answer content is not text")
         return content
@@ -127,7 +131,9 @@ class DemoProvider:
             return "Sure! I have thought about this carefully and I believe the plan above covers everything."
         mistake = roll < (0.3 if retrying else 0.5)
         artifact = _ARTIFACTS[kind](rng, mistake)
-        wrapper = rng.choice(["{}", "Here you go:\n```json\n{}\n```", "Answer: {} Let me know if that works."])
+        wrapper = rng.choice(
+            ["{}", "Here you go:\n```json\n{}\n```", "Answer: {} Let me know if that works."]
+        )
         return wrapper.replace("{}", json.dumps(artifact), 1)
 
 
@@ -144,7 +150,11 @@ def _fill(rng: random.Random, mistake: bool) -> dict[str, Any]:
 
 
 def _email(rng: random.Random, mistake: bool) -> dict[str, Any]:
-    email = {"to": "ops@example.com", "subject": "Shift cover confirmed", "body": "The Saturday night shift is covered."}
+    email = {
+        "to": "ops@example.com",
+        "subject": "Shift cover confirmed",
+        "body": "The Saturday night shift is covered.",
+    }
     if mistake:
         email.pop(rng.choice(["to", "subject", "body"]))
     return email
@@ -162,11 +172,16 @@ _INSTRUCTION_MARKERS = {"fill": '"workers"', "email": '"subject"', "playbook": '
 
 
 def get_provider(name: str) -> Provider:
+    # getattr with defaults: the project's settings.py sets these from the
+    # environment, and the provider still works in a project that does not.
     if name == "openai":
         return OpenAIProvider(
-            settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY, settings.OPENAI_TIMEOUT, settings.OPENAI_MODEL
+            getattr(settings, "OPENAI_BASE_URL", "http://127.0.0.1:11434/v1"),
+            getattr(settings, "OPENAI_API_KEY", ""),
+            getattr(settings, "OPENAI_TIMEOUT", 60.0),
+            getattr(settings, "OPENAI_MODEL", ""),
         )
-    return DemoProvider(latency=settings.DEMO_LATENCY)
+    return DemoProvider(latency=getattr(settings, "DEMO_LATENCY", 1.0))
 
 
 PROVIDERS = ["demo", "openai"]

@@ -44,4 +44,6 @@ def grounded(artifact: dict[str, Any] | None) -> bool | None:
         return None
     needed = shifts()[artifact["shift"]]
     roster = workers()
-    return all(isinstance(w, str) and w in roster and needed in roster[w]["skills"] for w in artifact["workers"])
+    return all(
+        isinstance(w, str) and w in roster and needed in roster[w]["skills"] for w in artifact["workers"]
+    )

@@ -11,5 +11,6 @@ from .providers import PROVIDERS
 class IterateBodySerializer(IterateRequestSerializer):
     """The app's serializer, with the kinds and providers this service knows."""
 
-    kind = serializers.ChoiceField(choices=KINDS)
-    provider = serializers.ChoiceField(choices=PROVIDERS, required=False, default="demo")
+    # Narrowing a CharField to a ChoiceField is the documented way to subclass.
+    kind = serializers.ChoiceField(choices=KINDS)  # type: ignore[assignment]
+    provider = serializers.ChoiceField(choices=PROVIDERS, required=False, default="demo")  # type: ignore[assignment]

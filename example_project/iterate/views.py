@@ -45,13 +45,15 @@ def _finish(session: IterateSession, trace_id: str, loop: Loop) -> tuple[dict[st
     return {"trace_id": trace_id, "iterations": loop.iterations, "history": loop.history_json()}, 422
 
 
-def _provider_failed(session: IterateSession, trace_id: str, exc: ProviderError) -> tuple[dict[str, Any], int]:
+def _provider_failed(
+    session: IterateSession, trace_id: str, exc: ProviderError
+) -> tuple[dict[str, Any], int]:
     session.fail(exc)
     return {"trace_id": trace_id, "error": str(exc)}, 502
 
 
 class IterateView(APIView):
-    authentication_classes: list[Any] = []
+    authentication_classes: list[Any] = []  # noqa: RUF012 (DRF's own attribute)
 
     def post(self, request: Request) -> Response:
         body = IterateBodySerializer(data=request.data)
@@ -98,7 +100,12 @@ def index(request: HttpRequest) -> JsonResponse:
         {
             "service": "django-sessionlog example iterate service",
             "endpoints": {"POST /v1/iterate": "DRF view", "POST /v1/iterate-async": "async view"},
-            "body": {"kind": "fill | email | playbook", "prompt": "text", "model?": "", "provider?": "demo | openai",
-                     "max_iterations?": "1..20, default 3"},
+            "body": {
+                "kind": "fill | email | playbook",
+                "prompt": "text",
+                "model?": "",
+                "provider?": "demo | openai",
+                "max_iterations?": "1..20, default 3",
+            },
         }
     )
