@@ -46,7 +46,9 @@ def timed(rows: int, work: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("log", nargs="?")
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--jsonschema-rows", type=int, default=20_000)
@@ -76,7 +78,9 @@ def main() -> None:
         def duckdb_count() -> None:
             import duckdb
 
-            duckdb.connect().sql(f"SELECT count(*) FROM read_json('{log}', format='newline_delimited')").fetchall()
+            duckdb.connect().sql(
+                f"SELECT count(*) FROM read_json('{log}', format='newline_delimited')"
+            ).fetchall()
 
         import jsonschema
 

@@ -6,13 +6,18 @@ Durations are kept as a count per distinct value rather than a list: exact
 percentiles in memory bounded by how many distinct durations there are,
 not by how many rows (ten million rows of millisecond durations fit in a
 few megabytes).
+
+Per row only what cannot be derived later is counted: the verdict counts,
+the overall durations and the mean iterations all come from the per-kind
+tables when asked for. ``stats`` and ``report`` (which extends this) read
+millions of rows, so the per-row work is kept to a few dictionary updates.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,25 +44,30 @@ def share(part: float, whole: float) -> float | None:
     return part / whole if whole else None
 
 
+def floats() -> defaultdict[Any, float]:
+    return defaultdict(float)
+
+
 @dataclass
 class Summary:
-    """What ``stats`` prints; ``report`` builds on it."""
+    """What ``stats`` prints; ``report.ReportData`` builds on it."""
 
     rows: int = 0
     sessions: float = 0.0
     sampled_rows: int = 0
     first: datetime.datetime | None = None
     last: datetime.datetime | None = None
-    by_verdict: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
-    by_kind: dict[str, defaultdict[str, float]] = field(default_factory=dict)
-    iterations: defaultdict[int, float] = field(default_factory=lambda: defaultdict(float))
-    durations: defaultdict[int, float] = field(default_factory=lambda: defaultdict(float))
+    by_kind: defaultdict[str, defaultdict[str, float]] = field(default_factory=lambda: defaultdict(floats))
+    iterations: defaultdict[int, float] = field(default_factory=floats)
+    durations_by_kind: defaultdict[str, defaultdict[int, float]] = field(
+        default_factory=lambda: defaultdict(floats)
+    )
     fills_accepted: float = 0.0
     fills_checked: float = 0.0
     fills_grounded: float = 0.0
 
-    def add(self, row: Row) -> None:
-        weight = row.weight
+    def add(self, row: Row, weight: float = 1.0) -> None:
+        """Count one row; ``weight`` is ``row.weight`` (passed in: it is asked once per row)."""
         self.rows += 1
         self.sessions += weight
         if weight != 1.0:
@@ -67,15 +77,12 @@ class Summary:
             self.first = moment
         if self.last is None or moment > self.last:
             self.last = moment
+        kind = row.kind
         verdict = row.final_verdict
-        self.by_verdict[verdict] += weight
-        kind_counts = self.by_kind.get(row.kind)
-        if kind_counts is None:
-            kind_counts = self.by_kind[row.kind] = defaultdict(float)
-        kind_counts[verdict] += weight
+        self.by_kind[kind][verdict] += weight
         self.iterations[row.iterations] += weight
-        self.durations[row.duration_ms] += weight
-        if verdict == "accepted" and row.kind == "fill":
+        self.durations_by_kind[kind][row.duration_ms] += weight
+        if verdict == "accepted" and kind == "fill":
             self.fills_accepted += weight
             grounded = row.grounded_in_roster
             if grounded is True or grounded is False:
@@ -83,33 +90,53 @@ class Summary:
                 if grounded:
                     self.fills_grounded += weight
 
-    def add_all(self, rows: Iterable[Row]) -> Summary:
-        for row in rows:
-            self.add(row)
-        return self
-
     @property
     def estimated(self) -> bool:
         """Whether figures are estimates (some rows stand for sampled-out sessions)."""
         return self.sampled_rows > 0
 
-    def duration_percentiles(self) -> dict[str, int | None]:
-        return {f"p{q}": percentile(self.durations, q) for q in PERCENTILES}
+    @property
+    def by_verdict(self) -> dict[str, float]:
+        totals = dict.fromkeys(VERDICTS, 0.0)
+        for counts in self.by_kind.values():
+            for verdict, count in counts.items():
+                totals[verdict] = totals.get(verdict, 0.0) + count
+        return totals
+
+    @property
+    def durations(self) -> dict[int, float]:
+        merged: defaultdict[int, float] = defaultdict(float)
+        for counts in self.durations_by_kind.values():
+            for duration, count in counts.items():
+                merged[duration] += count
+        return merged
+
+    @property
+    def mean_iterations(self) -> float | None:
+        if not self.sessions:
+            return None
+        return sum(n * w for n, w in self.iterations.items()) / self.sessions
+
+    def duration_percentiles(self, counts: Mapping[int, float] | None = None) -> dict[str, int | None]:
+        counts = self.durations if counts is None else counts
+        return {f"p{q}": percentile(counts, q) for q in PERCENTILES}
 
     def as_dict(self) -> dict[str, Any]:
         """The summary for machines (``stats --json``)."""
+        by_verdict = self.by_verdict
         return {
             "rows": self.rows,
             "sessions": round(self.sessions, 3),
             "estimated": self.estimated,
             "first": self.first.isoformat() if self.first else None,
             "last": self.last.isoformat() if self.last else None,
-            "by_verdict": {v: round(self.by_verdict.get(v, 0.0), 3) for v in VERDICTS},
+            "by_verdict": {v: round(by_verdict[v], 3) for v in VERDICTS},
             "by_kind": {
                 kind: {v: round(counts.get(v, 0.0), 3) for v in VERDICTS}
                 for kind, counts in sorted(self.by_kind.items())
             },
             "iterations": {str(n): round(w, 3) for n, w in sorted(self.iterations.items())},
+            "mean_iterations": self.mean_iterations,
             "roster": {
                 "accepted_fills": round(self.fills_accepted, 3),
                 "checked": round(self.fills_checked, 3),

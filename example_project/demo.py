@@ -5,7 +5,8 @@
 Starts ``manage.py runserver`` on a free port of 127.0.0.1, sends sessions
 of every kind to /v1/iterate and /v1/iterate-async (the demo model: no
 network needed), then shows what the app wrote with ``sessionlog tail``,
-``stats`` and ``validate``, and a DuckDB query for phantom workers.
+``stats`` and ``validate``, a DuckDB query for phantom workers, and
+writes the HTML report.
 """
 
 from __future__ import annotations
@@ -126,7 +127,10 @@ def main() -> None:
         "SELECT session_id, a.iteration, a.error FROM sessions, unnest(attempts) t(a) "
         "WHERE a.error LIKE '%not on the roster%' ORDER BY timestamp LIMIT 5",
     )
-    print(f"\nThe log: {log}\nTry: python example_project/manage.py sessionlog tail -f")
+    report = HERE / "var" / "sessionlog-report.html"
+    sessionlog("report", "-o", str(report))
+    print(f"\nThe log: {log}\nThe report: {report} (open it in a browser)")
+    print("Try: python example_project/manage.py sessionlog tail -f")
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     summary = Summary()
     for _, _, _, row in reader.iter_rows(files, tally):
         if (since is None or row.timestamp >= since) and (until is None or row.timestamp < until):
-            summary.add(row)
+            summary.add(row, row.weight)
     report_unreadable(command, tally)
     if options["json"]:
         figures = summary.as_dict()
@@ -80,8 +80,9 @@ def render(summary: Summary, tally: reader.Tally) -> str:
             f"{tally.skipped:,} of another schema"
         )
     lines += ["", f"{'verdict':<20}{'sessions':>10}{'share':>9}"]
+    by_verdict = summary.by_verdict
     for verdict in VERDICTS:
-        count = summary.by_verdict.get(verdict, 0.0)
+        count = by_verdict[verdict]
         lines.append(f"{verdict:<20}{_n(count):>10}{_pct(share(count, summary.sessions)):>9}")
     lines += [
         "",

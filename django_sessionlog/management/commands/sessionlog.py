@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from django.core.management import BaseCommand, CommandError
 from django.core.management.base import CommandParser
 
-from ...cli import query, schema, stats, tail, validate
+from ...cli import query, report, schema, stats, tail, validate
 
 SUBCOMMANDS: dict[str, ModuleType] = {
     "validate": validate,
@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "stats": stats,
     "schema": schema,
     "query": query,
+    "report": report,
 }
 
 

@@ -1,0 +1,72 @@
+"""Write one self-contained HTML page about the sessions of the log.
+
+Headline figures, sessions per day by verdict, accept rate by kind and by
+model, iterations, durations by kind, the most common errors (numbers and
+ids folded so one mistake is one line), roster grounding, and the most
+retried and slowest sessions (linked to their live trace when TRACE_URL is
+set). The page loads nothing from the network. Rows kept by sampling count
+1/sample_rate sessions each, and the page says its figures are estimates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from typing import Any
+
+from django.core.management import BaseCommand, CommandError
+
+from .. import reader
+from ..conf import conf
+from ..report import ReportData
+from ..report_html import render
+from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files
+
+HELP = "write a self-contained HTML report of the sessions"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_files_argument(parser)
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="sessionlog-report.html",
+        metavar="PATH",
+        help="where to write the page (default sessionlog-report.html; - for standard output)",
+    )
+    add_time_window(parser)
+
+
+def run(command: BaseCommand, options: dict[str, Any]) -> None:
+    files = resolve_files(options)
+    since, until = options["since"], options["until"]
+    tally = reader.Tally()
+    data = ReportData()
+    for _, _, _, row in reader.iter_rows(files, tally):
+        if (since is None or row.timestamp >= since) and (until is None or row.timestamp < until):
+            data.add(row, row.weight)
+    report_unreadable(command, tally)
+    page = render(data, tally, trace_url=conf.TRACE_URL, since=since, until=until, sources=files)
+    output = options["output"]
+    if output == "-":
+        command.stdout.write(page, ending="")
+    else:
+        write_atomically(output, page)
+        command.stderr.write(f"wrote {output}: {data.rows:,} sessions from {len(files)} file(s)")
+    if tally.unreadable:
+        raise CommandError(f"{len(tally.unreadable)} file(s) could not be read", returncode=USAGE)
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write the whole page or nothing: a reader never sees half a report."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".sessionlog-report-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

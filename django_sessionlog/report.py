@@ -1,0 +1,176 @@
+"""The figures of the HTML report, gathered in one pass over the rows.
+
+Everything is kept as counts, never as a list of rows, so memory depends on
+how many days, kinds, models, distinct durations and error groups there
+are, not on how many sessions: a ten-million-row log reports in well under
+a gigabyte. The page itself is drawn by ``report_html``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import heapq
+import itertools
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import NamedTuple, TypeVar
+
+from .rules import Row
+from .summary import PERCENTILES, Summary, floats, percentile
+
+#: Numbers and hex ids vary between errors that are the same error
+#: ("worker W-9123 is not on the roster"); they are folded to ``#``.
+UTC = datetime.timezone.utc
+_VARIABLE = re.compile(r"[0-9a-fA-F]{8,}|\d+(?:\.\d+)?")
+ERROR_TEXT_LIMIT = 300
+
+
+Entry = TypeVar("Entry", bound=tuple[object, ...])
+
+
+def error_group(text: str) -> str:
+    """The group an error message belongs to."""
+    return _VARIABLE.sub("#", text[:ERROR_TEXT_LIMIT])
+
+
+class Brief(NamedTuple):
+    """What the report shows of one session in its top lists."""
+
+    session_id: str
+    timestamp: datetime.datetime
+    kind: str
+    model: str
+    verdict: str
+    iterations: int
+    max_iterations: int
+    duration_ms: int
+
+
+@dataclass
+class ErrorGroup:
+    text: str  # the folded message, as shown
+    verdict_kind: str
+    count: float = 0.0
+    examples: list[str] = field(default_factory=list)  # session ids
+    wanted: int = 3  # how many more examples to keep
+
+
+@dataclass
+class ReportData(Summary):
+    """Counts for every chart and table of the report (the summary's and more)."""
+
+    top: int = 10
+    examples: int = 3
+    max_error_groups: int = 10_000
+    by_day: defaultdict[datetime.date, defaultdict[str, float]] = field(
+        default_factory=lambda: defaultdict(floats)
+    )
+    by_model: defaultdict[str, defaultdict[str, float]] = field(default_factory=lambda: defaultdict(floats))
+    errors: dict[tuple[str, str], ErrorGroup] = field(default_factory=dict)
+    most_retried: list[tuple[int, int, int, Brief]] = field(default_factory=list)
+    slowest: list[tuple[int, int, Brief]] = field(default_factory=list)
+    _order: itertools.count[int] = field(default_factory=itertools.count)
+    _retried_floor: int = -1
+    _slowest_floor: int = -1
+    _groups: dict[tuple[str, str], ErrorGroup] = field(default_factory=dict)
+    _overflow: ErrorGroup = field(default_factory=lambda: ErrorGroup("", "", wanted=0))
+
+    def add(self, row: Row, weight: float = 1.0) -> None:
+        Summary.add(self, row, weight)
+        verdict = row.final_verdict
+        moment = row.timestamp
+        if moment.tzinfo is not UTC:
+            moment = moment.astimezone(UTC)
+        self.by_day[moment.date()][verdict] += weight
+        self.by_model[row.model][verdict] += weight
+        groups = self._groups
+        for attempt in row.attempts or ():
+            error = attempt.error
+            if error:
+                group = groups.get((attempt.verdict_kind, error)) or self._group(attempt.verdict_kind, error)
+                group.count += weight
+                if group.wanted and row.session_id not in group.examples:
+                    group.examples.append(row.session_id)
+                    group.wanted -= 1
+        # The top lists only change for a row that beats their smallest entry.
+        if row.iterations >= self._retried_floor or row.duration_ms >= self._slowest_floor:
+            self._rank(row, moment)
+
+    def _group(self, verdict_kind: str, error: str) -> ErrorGroup:
+        """The group of an error message not seen before (numbers and ids folded)."""
+        if len(self._groups) > 200_000:  # a cache of raw messages: keep it bounded
+            self._groups.clear()
+        key = (verdict_kind, error_group(error))
+        group = self.errors.get(key)
+        if group is None:
+            if len(self.errors) >= self.max_error_groups:
+                return self._overflow
+            group = self.errors[key] = ErrorGroup(key[1], verdict_kind, wanted=self.examples)
+        self._groups[(verdict_kind, error)] = group
+        return group
+
+    @property
+    def other_errors(self) -> float:
+        """Errors in groups past ``max_error_groups``, counted but not shown."""
+        return self._overflow.count
+
+    def _rank(self, row: Row, moment: datetime.datetime) -> None:
+        order = -next(self._order)
+        brief = _brief(row, moment)
+        _push(self.most_retried, (row.iterations, row.duration_ms, order, brief), self.top)
+        _push(self.slowest, (row.duration_ms, order, brief), self.top)
+        if len(self.most_retried) == self.top:
+            self._retried_floor = self.most_retried[0][0]
+        if len(self.slowest) == self.top:
+            self._slowest_floor = self.slowest[0][0]
+
+    # --- what the page shows -----------------------------------------------
+
+    def days(self) -> list[tuple[str, dict[str, float]]]:
+        """Every day from the first to the last, gaps included, so the bars keep time."""
+        if not self.by_day:
+            return []
+        first, last = min(self.by_day), max(self.by_day)
+        out = []
+        for offset in range((last - first).days + 1):
+            day = first + datetime.timedelta(days=offset)
+            out.append((day.isoformat(), dict(self.by_day.get(day, {}))))
+        return out
+
+    def top_errors(self, count: int = 15) -> list[ErrorGroup]:
+        return sorted(self.errors.values(), key=lambda g: (-g.count, g.text))[:count]
+
+    def durations_table(self) -> list[tuple[str, float, dict[str, int | None]]]:
+        rows = []
+        for kind, durations in sorted(self.durations_by_kind.items()):
+            rows.append(
+                (kind, sum(durations.values()), {f"p{q}": percentile(durations, q) for q in PERCENTILES})
+            )
+        return rows
+
+    def most_retried_sessions(self) -> list[Brief]:
+        return [entry[-1] for entry in sorted(self.most_retried, reverse=True)]
+
+    def slowest_sessions(self) -> list[Brief]:
+        return [entry[-1] for entry in sorted(self.slowest, reverse=True)]
+
+
+def _brief(row: Row, moment: datetime.datetime) -> Brief:
+    return Brief(
+        row.session_id,
+        moment,
+        row.kind,
+        row.model,
+        row.final_verdict,
+        row.iterations,
+        row.max_iterations,
+        row.duration_ms,
+    )
+
+
+def _push(heap: list[Entry], entry: Entry, size: int) -> None:
+    if len(heap) < size:
+        heapq.heappush(heap, entry)
+    else:
+        heapq.heappushpop(heap, entry)

@@ -1,0 +1,235 @@
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.test import override_settings
+
+from django_sessionlog.report import error_group
+
+from ..browser import load
+from ..logs import DROP, row, sessionlog, write_log
+
+MARKUP = '<script>alert("x")</script><img src=x onerror="alert(1)">'
+
+
+def sample_log(tmp_path: Path) -> Path:
+    return write_log(
+        tmp_path / "s.jsonl",
+        row(session_id="a1", timestamp="2026-11-20T10:00:00Z", iterations=1, duration_ms=900),
+        row(session_id="a2", timestamp="2026-11-20T11:00:00Z", duration_ms=2500, grounded_in_roster=False),
+        row(
+            session_id="e1",
+            timestamp="2026-11-22T09:00:00Z",
+            kind="email",
+            final_verdict="max_iter_exhausted",
+            iterations=3,
+            artifact=DROP,
+            grounded_in_roster=DROP,
+            duration_ms=7000,
+            attempts=[
+                {
+                    "iteration": n,
+                    "verdict_kind": "validation_failed",
+                    "error": f"worker W-{9000 + n} is not on the roster",
+                }
+                for n in (1, 2, 3)
+            ],
+        ),
+        row(
+            session_id="i1",
+            timestamp="2026-11-22T12:00:00Z",
+            final_verdict="infra_error",
+            iterations=0,
+            attempts=[
+                {"iteration": 0, "verdict_kind": "infra_error", "error": "provider timed out after 30s"}
+            ],
+            artifact=DROP,
+            grounded_in_roster=DROP,
+            duration_ms=30000,
+        ),
+        b"garbage\n",
+        json.dumps(row()).encode()[:30],
+    )
+
+
+def report(*args: str) -> tuple[str, str, int]:
+    return sessionlog("report", "-o", "-", *args)
+
+
+def test_error_groups_fold_numbers_and_ids() -> None:
+    assert error_group("worker W-9123 is not on the roster") == error_group(
+        "worker W-4410 is not on the roster"
+    )
+    assert error_group("steps[3] is empty") == "steps[#] is empty"
+    assert error_group("trace 4bf92f3577b34da6 failed") == "trace # failed"
+    assert error_group("missing key 'to'") != error_group("missing key 'subject'")
+
+
+def test_page_has_the_headline_figures_and_every_section(tmp_path: Path) -> None:
+    page, _, status = report(str(sample_log(tmp_path)))
+    assert status == 0
+    assert page.startswith("<!doctype html>")
+    for text in [
+        "Sessions per day",
+        "Accept rate by kind",
+        "Accept rate by model",
+        "Iterations per session",
+        "Duration by kind",
+        "Most common errors",
+        "Most retried sessions",
+        "Slowest sessions",
+        "Roster",
+    ]:
+        assert text in page
+    assert "2026-11-20 10:00 to 2026-11-22 12:00 UTC" in page
+    assert page.count('<svg class="chart"') == 4
+    assert "50.0%</strong> of accepted fills grounded" in page
+
+
+def test_errors_are_grouped_with_a_count_and_example_sessions(tmp_path: Path) -> None:
+    page, _, _ = report(str(sample_log(tmp_path)))
+    group = re.search(
+        r'<td class="num">(\d+)</td><td>validation_failed</td><td>worker W-# is not on the roster</td><td>(.*?)</td>',
+        page,
+    )
+    assert group is not None
+    assert group.group(1) == "5"  # three in e1, one in each accepted row's first attempt
+    assert "e1" in group.group(2)
+
+
+def test_skipped_and_torn_lines_are_counted_on_the_page(tmp_path: Path) -> None:
+    page, _, _ = report(str(sample_log(tmp_path)))
+    assert "Skipped 2 invalid lines (1 torn)" in page
+
+
+def test_sampled_rows_are_weighted_and_the_page_says_figures_are_estimates(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl", row(sample_rate=0.1), row(final_verdict="infra_error", attempts=None)
+    )
+    page, _, _ = report(str(log))
+    assert 'id="estimate-note"' in page
+    assert '<div class="value">11</div>' in page  # 10 + 1 sessions
+
+
+def test_without_sampling_there_is_no_estimate_note(tmp_path: Path) -> None:
+    page, _, _ = report(str(sample_log(tmp_path)))
+    assert "estimate-note" not in page
+
+
+def test_session_ids_link_to_the_trace_url_url_encoded(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(session_id="a b/c?d"))
+    with override_settings(SESSIONLOG={"TRACE_URL": "https://langfuse.example.com/trace/{session_id}"}):
+        page, _, _ = report(str(log))
+    assert 'href="https://langfuse.example.com/trace/a%20b%2Fc%3Fd"' in page
+
+
+def test_a_non_http_trace_url_never_becomes_a_link(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row())
+    with override_settings(SESSIONLOG={"TRACE_URL": "javascript:alert(1)//{session_id}"}):
+        page, _, _ = report(str(log))
+    assert "javascript:" not in page
+    assert "<a " not in page
+
+
+def test_the_page_loads_nothing_from_the_network(tmp_path: Path) -> None:
+    page, _, _ = report(str(sample_log(tmp_path)))
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<link" not in page
+    assert "@import" not in page
+    assert "url(" not in page
+    assert "default-src 'none'" in html.unescape(page)
+
+
+def test_markup_in_rows_is_escaped(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl",
+        row(
+            session_id=MARKUP,
+            kind=MARKUP,
+            model=MARKUP,
+            final_verdict="max_iter_exhausted",
+            artifact=DROP,
+            attempts=[{"iteration": 1, "verdict_kind": "no_json", "error": MARKUP}],
+        ),
+    )
+    page, _, _ = report(str(log))
+    assert MARKUP not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert page.count("<script") == 1  # the page's own
+
+
+def test_since_and_until_bound_the_report(tmp_path: Path) -> None:
+    page, _, _ = report(str(sample_log(tmp_path)), "--since", "2026-11-21", "--until", "2026-11-23")
+    assert "2 rows" in page
+    assert "a1" not in page
+
+
+def test_writes_the_default_file_atomically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    _, err, status = sessionlog("report", str(sample_log(tmp_path)))
+    assert status == 0
+    assert (tmp_path / "sessionlog-report.html").read_text().startswith("<!doctype html>")
+    assert "wrote sessionlog-report.html: 4 sessions" in err
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_an_empty_log_still_gives_a_page(tmp_path: Path) -> None:
+    page, _, status = report(str(write_log(tmp_path / "s.jsonl")))
+    assert status == 0
+    assert "No sessions." in page
+
+
+# --- as a person sees it: a real browser ---------------------------------------
+
+
+def test_the_page_renders_its_charts_in_a_browser_without_script_errors(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    assert sessionlog("report", "-o", str(target), str(sample_log(tmp_path)))[2] == 0
+    page = load(target)
+    assert page.console == []
+    assert 'data-report-ready="4"' in page.dom  # the page's script ran and found four charts
+    assert page.dom.count("<rect") > 10
+
+
+def test_markup_in_rows_changes_nothing_in_the_rendered_page(tmp_path: Path) -> None:
+    hostile = write_log(
+        tmp_path / "hostile.jsonl",
+        row(
+            session_id=MARKUP,
+            kind=MARKUP,
+            model=MARKUP,
+            final_verdict="max_iter_exhausted",
+            artifact=DROP,
+            attempts=[{"iteration": 1, "verdict_kind": "validation_failed", "error": MARKUP}],
+        ),
+    )
+    plain = write_log(
+        tmp_path / "plain.jsonl",
+        row(
+            session_id="x",
+            kind="x",
+            model="x",
+            final_verdict="max_iter_exhausted",
+            artifact=DROP,
+            attempts=[{"iteration": 1, "verdict_kind": "validation_failed", "error": "x"}],
+        ),
+    )
+    pages = {}
+    for log in (hostile, plain):
+        target = tmp_path / f"{log.stem}.html"
+        assert sessionlog("report", "-o", str(target), str(log))[2] == 0
+        pages[log.stem] = load(target)
+    hostile_page, plain_page = pages["hostile"], pages["plain"]
+    assert hostile_page.console == []
+
+    def elements(dom: str) -> list[str]:
+        return re.findall(r"<([a-zA-Z][a-zA-Z0-9]*)", dom)
+
+    assert elements(hostile_page.dom) == elements(plain_page.dom)  # same elements, in the same order
+    assert "<img" not in hostile_page.dom
+    assert hostile_page.dom.count("<script") == 1
+    assert "alert(1)" in hostile_page.dom  # shown as text
