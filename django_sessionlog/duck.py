@@ -19,7 +19,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import IO, Any
+from typing import Any
 
 import msgspec
 
@@ -79,12 +79,14 @@ COLUMNS = column_types()
 REQUIRED = [f.encode_name for f in msgspec.structs.fields(Row) if f.required]
 
 
-def _literal(text: str) -> str:
+def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
 def _columns_literal() -> str:
-    return "{" + ", ".join(f"{_literal(name)}: {_literal(kind)}" for name, kind in COLUMNS.items()) + "}"
+    return (
+        "{" + ", ".join(f"{sql_literal(name)}: {sql_literal(kind)}" for name, kind in COLUMNS.items()) + "}"
+    )
 
 
 def read_json_sql(files: Sequence[str], maximum_object_size: int, *, checked: bool) -> str:
@@ -93,7 +95,7 @@ def read_json_sql(files: Sequence[str], maximum_object_size: int, *, checked: bo
     ``checked`` files hold only valid v1 lines (staged); others get DuckDB's
     lenient reading and a filter on the schema and the required columns.
     """
-    listed = "[" + ", ".join(_literal(f) for f in files) + "]"
+    listed = "[" + ", ".join(sql_literal(f) for f in files) + "]"
     select = (
         f"SELECT * FROM read_json({listed}, format = 'newline_delimited', columns = {_columns_literal()}, "
         f"maximum_object_size = {maximum_object_size}"
@@ -101,7 +103,7 @@ def read_json_sql(files: Sequence[str], maximum_object_size: int, *, checked: bo
     if checked:
         return select + ")"
     required = " AND ".join(f'"{name}" IS NOT NULL' for name in REQUIRED)
-    return select + f", ignore_errors = true) WHERE schema = {_literal(SCHEMA_VERSION)} AND {required}"
+    return select + f", ignore_errors = true) WHERE schema = {sql_literal(SCHEMA_VERSION)} AND {required}"
 
 
 def is_remote(name: str) -> bool:

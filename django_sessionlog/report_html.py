@@ -160,7 +160,7 @@ def days_chart(days: list[tuple[str, dict[str, float]]]) -> SafeString:
     plot_w, plot_h = width - left - 8, height - bottom - top
     peak = max(sum(counts.values()) for _, counts in days) or 1.0
     step = plot_w / len(days)
-    bar = max(1.0, step * 0.8)
+    bar = min(48.0, max(1.0, step * 0.8))
     parts: list[SafeString] = []
     for index, (day, counts) in enumerate(days):
         x = left + index * step + (step - bar) / 2

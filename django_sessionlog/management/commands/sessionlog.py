@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from django.core.management import BaseCommand, CommandError
 from django.core.management.base import CommandParser
 
-from ...cli import query, report, schema, stats, tail, validate
+from ...cli import export, prune, query, report, schema, stats, tail, validate
 
 SUBCOMMANDS: dict[str, ModuleType] = {
     "validate": validate,
@@ -18,6 +18,8 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "schema": schema,
     "query": query,
     "report": report,
+    "export": export,
+    "prune": prune,
 }
 
 

@@ -1,0 +1,60 @@
+"""Export the log to Parquet, partitioned by day, for the warehouse.
+
+  sessionlog export --to /srv/exports/sessions
+  # -> /srv/exports/sessions/date=2026-11-24/web1--sessions-web1-2026-11-24-3f2a9c01de.parquet
+
+Each source file's rows of a day land in one Parquet file named after this
+host and the source: exporting the same file again replaces exactly what it
+exported before, and other files and other hosts exporting into the same
+folder are never touched. The column types are the ones `query` uses.
+Lines validate rejects (bad, torn, other schema) are skipped and counted
+on stderr. --since/--until select whole UTC days. Needs the duckdb extra.
+Read it back with DuckDB:
+
+  SELECT date, count(*) FROM read_parquet('/srv/exports/sessions/*/*.parquet', hive_partitioning = true) GROUP BY ALL
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from django.core.management import BaseCommand, CommandError
+
+from .. import duck
+from ..export import export
+from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files
+
+HELP = "export to Parquet partitioned by day (DIR/date=YYYY-MM-DD/)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_files_argument(parser)
+    parser.add_argument(
+        "--to", required=True, metavar="DIR", help="the folder of the date=YYYY-MM-DD partitions"
+    )
+    add_time_window(parser)
+
+
+def run(command: BaseCommand, options: dict[str, Any]) -> None:
+    try:
+        duckdb = duck.require()
+    except duck.MissingDuckDB as exc:
+        raise CommandError(str(exc), returncode=USAGE) from None
+    files = resolve_files(options)
+    if "-" in files:
+        raise CommandError(
+            "export needs named files: standard input has no name to export under", returncode=USAGE
+        )
+    result = export(duckdb, files, options["to"], since=options["since"], until=options["until"])
+    report_unreadable(command, result.tally)
+    for path in result.files:
+        command.stdout.write(path)
+    command.stderr.write(
+        f"exported {result.rows:,} rows from {len(files)} file(s) into {len(result.files)} Parquet file(s)"
+    )
+    skipped = duck.skipped_message(result.tally)
+    if skipped:
+        command.stderr.write(skipped)
+    if result.tally.unreadable:
+        raise CommandError(f"{len(result.tally.unreadable)} file(s) could not be read", returncode=USAGE)

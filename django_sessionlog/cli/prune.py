@@ -1,0 +1,81 @@
+"""Delete log files older than a retention period (rows hold people's data).
+
+Needs {date} in SESSIONLOG['PATH']. Deletes this host's files of that
+pattern whose date is more than DAYS days before today (UTC), printing
+each; --dry-run only lists them. A file whose name does not match the
+pattern exactly (a compressed copy, a file you put there) is never touched.
+
+  sessionlog prune --older-than 30 --dry-run
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import glob
+import os
+from typing import Any
+
+from django.core.management import BaseCommand, CommandError
+
+from .. import paths
+from ..conf import conf
+from .common import USAGE
+
+HELP = "delete dated log files older than DAYS days"
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days") from None
+    if days < 0:
+        raise argparse.ArgumentTypeError("DAYS must be 0 or more")
+    return days
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--older-than", type=_days, required=True, metavar="DAYS", help="retention in days")
+    parser.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+
+
+def expired(template: str, days: int, today: datetime.date) -> list[str]:
+    """This host's files of ``template`` dated more than ``days`` days before ``today``."""
+    pattern = paths.date_pattern(template)
+    cutoff = today - datetime.timedelta(days=days)
+    found = []
+    for path in sorted(glob.glob(paths.as_glob(template, any_host=False))):
+        match = pattern.match(path)
+        if match is None:
+            continue
+        try:
+            dated = datetime.date.fromisoformat(match["date"])
+        except ValueError:  # 2026-13-45 matches the shape, not the calendar
+            continue
+        if dated < cutoff:
+            found.append(path)
+    return found
+
+
+def run(command: BaseCommand, options: dict[str, Any]) -> None:
+    template = conf.PATH
+    if "{date}" not in template:
+        raise CommandError(
+            f"prune needs {{date}} in SESSIONLOG['PATH'] (it is {template!r}): without a date in the file "
+            "names there is nothing to tell old files by; rotate with logrotate instead",
+            returncode=USAGE,
+        )
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    doomed = expired(template, options["older_than"], today)
+    verb = "would delete" if options["dry_run"] else "deleted"
+    freed = 0
+    for path in doomed:
+        size = os.path.getsize(path)
+        if not options["dry_run"]:
+            os.unlink(path)
+        freed += size
+        command.stdout.write(f"{verb} {path}")
+    command.stderr.write(
+        f"{verb} {len(doomed)} file(s), {freed / 1e6:,.1f} MB, older than {options['older_than']} days"
+    )

@@ -1,0 +1,149 @@
+"""The log as Parquet, partitioned by day, for the warehouse.
+
+``DIR/date=YYYY-MM-DD/<host>--<source>.parquet``: each source file's rows
+of a day go to one file named after the host that exported them and the
+source, so exporting a growing log again (an hourly cron job, or one that
+ran twice) replaces exactly the files that source made before, and other
+sources and other hosts exporting into the same folder (a shared mount, a
+bucket synced from each host) are never touched. A whole-day overwrite
+would wipe the other hosts' rows; appending would duplicate ours.
+
+The rows are the lines ``validate`` accepts (``duck.stage``), typed with
+the same column types as ``query``, written by DuckDB, and put in place
+with an atomic rename so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import glob
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from . import duck, paths, reader
+
+UTC = datetime.timezone.utc
+
+
+def export_name(source: str, host: str | None = None) -> str:
+    """The Parquet file name of a source: its host, its name, and a hash of its full path.
+
+    The hash keeps two ``sessions.jsonl`` in different folders apart; the
+    readable part tells a person where the rows came from.
+    """
+    stem = os.path.basename(source)
+    for suffix in (".gz", ".jsonl", ".json", ".ndjson"):
+        stem = stem.removesuffix(suffix)
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem) or "log"
+    digest = hashlib.sha256(os.path.abspath(source).encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{host or paths.host_name()}--{stem}-{digest}.parquet"
+
+
+def day_window(
+    since: datetime.datetime | None, until: datetime.datetime | None
+) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """``since``/``until`` widened to whole UTC days.
+
+    A day's file is replaced whole, so a window must cover whole days: an
+    export from noon would otherwise replace the day's file with only its
+    afternoon.
+    """
+
+    def start_of(day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time(), UTC)
+
+    start = start_of(since.astimezone(UTC).date()) if since else None
+    end = None
+    if until:
+        moment = until.astimezone(UTC)
+        end = (
+            start_of(moment.date())
+            if moment == start_of(moment.date())
+            else start_of(moment.date()) + datetime.timedelta(days=1)
+        )
+    return start, end
+
+
+@dataclass
+class Exported:
+    tally: reader.Tally = field(default_factory=reader.Tally)
+    files: list[str] = field(default_factory=list)
+    rows: int = 0
+
+
+def export(
+    duckdb: ModuleType,
+    sources: list[str],
+    to: str,
+    *,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+) -> Exported:
+    """Export each source into ``to``; see the module's docstring.
+
+    DuckDB writes a source's days in one ``COPY ... PARTITION_BY`` (its
+    writers run in parallel, faster than a ``COPY`` per day); each file it
+    makes is then moved into place under the source's own name.
+    """
+    start, end = day_window(since, until)
+    result = Exported()
+    connection = duck.connect(duckdb)
+    for source in sources:
+        name = export_name(source)
+        with tempfile.TemporaryDirectory(prefix="sessionlog-export-") as folder:
+            staged = duck.stage([source], folder, since=start, until=end)
+            _add(result.tally, staged.tally)
+            result.rows += staged.rows
+            if not staged.files:
+                continue
+            written = os.path.join(folder, "parquet")
+            select = duck.read_json_sql(staged.files, staged.maximum_object_size, checked=True)
+            connection.execute(
+                f"COPY (SELECT *, strftime(timestamp, '%Y-%m-%d') AS date FROM ({select})) "
+                f"TO {duck.sql_literal(written)} (FORMAT parquet, PARTITION_BY (date))"
+            )
+            for partition in sorted(os.listdir(written)):
+                parts = sorted(glob.glob(os.path.join(written, partition, "*.parquet")))
+                if len(parts) > 1:  # DuckDB split a big day: one file per source and day is the promise
+                    merged = os.path.join(folder, "merged.parquet")
+                    listed = "[" + ", ".join(duck.sql_literal(p) for p in parts) + "]"
+                    connection.execute(
+                        f"COPY (SELECT * FROM read_parquet({listed})) TO {duck.sql_literal(merged)} (FORMAT parquet)"
+                    )
+                    parts = [merged]
+                result.files.append(_put(parts[0], os.path.join(to, partition), name))
+    result.files.sort()
+    return result
+
+
+def _put(made: str, partition: str, name: str) -> str:
+    """Move a finished Parquet file into its partition under ``name``, atomically.
+
+    It is first moved next to its final place under a name no ``*.parquet``
+    glob matches (a copy when the temporary folder is on another file
+    system), then renamed over the old file in one step.
+    """
+    os.makedirs(partition, exist_ok=True)
+    target = os.path.join(partition, name)
+    temporary = os.path.join(partition, f".{name}.{os.getpid()}.tmp")
+    try:
+        shutil.move(made, temporary)
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return target
+
+
+def _add(total: reader.Tally, part: reader.Tally) -> None:
+    total.lines += part.lines
+    total.valid += part.valid
+    total.invalid += part.invalid
+    total.skipped += part.skipped
+    total.torn += part.torn
+    total.unreadable.extend(part.unreadable)

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import builtins
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from django_sessionlog import paths
+from django_sessionlog.export import export_name
+
+from ..logs import row, sessionlog, write_log
+
+
+def exported(folder: Path, sql: str = "SELECT * FROM t") -> list[tuple[Any, ...]]:
+    relation = duckdb.sql(
+        f"SELECT * FROM read_parquet('{folder}/*/*.parquet', hive_partitioning = true, filename = true)"
+    )
+    return duckdb.sql(sql.replace("FROM t", "FROM relation")).fetchall()
+
+
+def day_rows(day: str, *ids: str) -> list[dict[str, Any]]:
+    return [row(session_id=i, timestamp=f"{day}T12:00:00Z") for i in ids]
+
+
+def test_rows_land_in_one_file_per_day_with_the_query_column_types(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "sessions.jsonl", *day_rows("2026-11-23", "a", "b"), *day_rows("2026-11-24", "c")
+    )
+    out, err, status = sessionlog("export", str(log), "--to", str(tmp_path / "out"))
+    assert status == 0
+    name = export_name(str(log))
+    assert out.split() == [
+        str(tmp_path / "out" / "date=2026-11-23" / name),
+        str(tmp_path / "out" / "date=2026-11-24" / name),
+    ]
+    assert "exported 3 rows from 1 file(s) into 2 Parquet file(s)" in err
+    assert exported(tmp_path / "out", "SELECT CAST(date AS VARCHAR), session_id FROM t ORDER BY 2") == [
+        ("2026-11-23", "a"),
+        ("2026-11-23", "b"),
+        ("2026-11-24", "c"),
+    ]
+    types = {
+        c[0]: c[1]
+        for c in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{tmp_path}/out/*/*.parquet')").fetchall()
+    }
+    assert types["timestamp"] == "TIMESTAMP WITH TIME ZONE"
+    assert (
+        types["attempts"]
+        == 'STRUCT(iteration BIGINT, verdict_kind VARCHAR, "error" VARCHAR, span_id VARCHAR)[]'
+    )
+    assert types["iterations"] == "BIGINT"
+    assert types["grounded_in_roster"] == "BOOLEAN"
+
+
+def test_the_file_is_named_after_the_host_and_the_source() -> None:
+    name = export_name("/var/log/app/sessions-2026-11-24.jsonl.gz", host="web1")
+    assert name.startswith("web1--sessions-2026-11-24-")
+    assert name.endswith(".parquet")
+    assert export_name("/a/sessions.jsonl", host="h") != export_name("/b/sessions.jsonl", host="h")
+
+
+def test_exporting_a_grown_log_again_replaces_what_it_exported_before(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "sessions.jsonl", *day_rows("2026-11-24", "a"))
+    assert sessionlog("export", str(log), "--to", str(tmp_path / "out"))[2] == 0
+    write_log(log, *day_rows("2026-11-24", "a", "b"))
+    sessionlog("export", str(log), "--to", str(tmp_path / "out"))
+    sessionlog("export", str(log), "--to", str(tmp_path / "out"))  # a cron job that ran twice
+    assert exported(tmp_path / "out", "SELECT session_id FROM t ORDER BY 1") == [("a",), ("b",)]
+    assert len(list((tmp_path / "out" / "date=2026-11-24").iterdir())) == 1
+
+
+def test_other_sources_and_other_hosts_are_never_touched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "shared"
+    first = write_log(tmp_path / "one.jsonl", *day_rows("2026-11-24", "one"))
+    second = write_log(tmp_path / "two.jsonl", *day_rows("2026-11-24", "two"))
+    sessionlog("export", str(first), "--to", str(out))
+    sessionlog("export", str(second), "--to", str(out))
+    monkeypatch.setattr(paths, "host_name", lambda: "otherhost")
+    other = write_log(tmp_path / "elsewhere" / "one.jsonl", *day_rows("2026-11-24", "other"))
+    sessionlog("export", str(other), "--to", str(out))
+    sessionlog("export", str(first), "--to", str(out))  # the other host exports a file of the same path
+    assert exported(out, "SELECT session_id FROM t ORDER BY 1") == [("one",), ("one",), ("other",), ("two",)]
+    assert len(list((out / "date=2026-11-24").glob("otherhost--*.parquet"))) == 2
+
+
+def test_bad_torn_and_other_schema_lines_are_skipped_and_counted(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl",
+        *day_rows("2026-11-24", "a"),
+        row(iterations=True),
+        {"schema": "session.iterate.v2"},
+        b"garbage\n",
+        json.dumps(row()).encode()[:20],
+    )
+    _, err, status = sessionlog("export", str(log), "--to", str(tmp_path / "out"))
+    assert status == 0
+    assert "left out 3 invalid lines (1 torn) and 1 row of another schema" in err
+    assert exported(tmp_path / "out", "SELECT count(*) FROM t") == [(1,)]
+
+
+def test_since_and_until_select_whole_days(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl",
+        row(session_id="early", timestamp="2026-11-24T01:00:00Z"),
+        row(session_id="late", timestamp="2026-11-24T23:00:00Z"),
+        row(session_id="next", timestamp="2026-11-25T01:00:00Z"),
+    )
+    sessionlog(
+        "export",
+        str(log),
+        "--to",
+        str(tmp_path / "out"),
+        "--since",
+        "2026-11-24T12:00:00Z",
+        "--until",
+        "2026-11-25",
+    )
+    assert exported(tmp_path / "out", "SELECT session_id FROM t ORDER BY 1") == [("early",), ("late",)]
+
+
+def test_standard_input_cannot_be_exported(tmp_path: Path) -> None:
+    _, err, status = sessionlog("export", "-", "--to", str(tmp_path))
+    assert status == 2
+    assert "standard input" in err
+
+
+def test_to_is_required() -> None:
+    assert sessionlog("export")[2] != 0
+
+
+def test_without_duckdb_a_clear_message_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = builtins.__import__
+
+    def no_duckdb(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "duckdb":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_duckdb)
+    _, err, status = sessionlog(
+        "export", str(write_log(tmp_path / "s.jsonl", row())), "--to", str(tmp_path / "o")
+    )
+    assert status == 2
+    assert "django-sessionlog[duckdb]" in err
