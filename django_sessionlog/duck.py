@@ -131,38 +131,26 @@ def stage(
     *,
     since: datetime.datetime | None = None,
     until: datetime.datetime | None = None,
-    split_by_day: bool = False,
 ) -> Staged:
-    """Copy the valid v1 rows of ``names`` into ``folder``, one file per day if asked.
+    """Copy the valid v1 rows of ``names`` (in the time window) into ``folder``.
 
     The raw bytes of each accepted line are copied as they are: DuckDB
     parses exactly what the log holds.
     """
     staged = Staged(folder)
-    outputs: dict[str, IO[bytes]] = {}
-    try:
+    path = os.path.join(folder, "staged.jsonl")
+    with open(path, "wb", buffering=1 << 20) as out:
         for _, _, line, row in reader.iter_rows(names, staged.tally):
             if (since is not None and row.timestamp < since) or (
                 until is not None and row.timestamp >= until
             ):
                 continue
-            key = day_of(row) if split_by_day else "all"
-            out = outputs.get(key)
-            if out is None:
-                path = os.path.join(folder, f"{key}.jsonl")
-                out = outputs[key] = open(path, "wb", buffering=1 << 20)  # noqa: SIM115
-                staged.files.append(path)
             out.write(line if line.endswith(b"\n") else line + b"\n")
             staged.rows += 1
             staged.longest = max(staged.longest, len(line))
-    finally:
-        for out in outputs.values():
-            out.close()
+    if staged.rows:
+        staged.files.append(path)
     return staged
-
-
-def day_of(row: Row) -> str:
-    return row.timestamp.astimezone(datetime.timezone.utc).date().isoformat()
 
 
 def connect(duckdb: ModuleType) -> Any:

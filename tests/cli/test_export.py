@@ -15,10 +15,12 @@ from ..logs import row, sessionlog, write_log
 
 
 def exported(folder: Path, sql: str = "SELECT * FROM t") -> list[tuple[Any, ...]]:
-    relation = duckdb.sql(
-        f"SELECT * FROM read_parquet('{folder}/*/*.parquet', hive_partitioning = true, filename = true)"
+    """Run ``sql`` over the exported folder, read back as a warehouse would (``t``)."""
+    connection = duckdb.connect()
+    connection.execute(
+        f"CREATE VIEW t AS SELECT * FROM read_parquet('{folder}/*/*.parquet', hive_partitioning = true)"
     )
-    return duckdb.sql(sql.replace("FROM t", "FROM relation")).fetchall()
+    return connection.execute(sql).fetchall()
 
 
 def day_rows(day: str, *ids: str) -> list[dict[str, Any]]:
