@@ -44,10 +44,7 @@ def test_rows_land_in_one_file_per_day_with_the_query_column_types(tmp_path: Pat
         ("2026-11-23", "b"),
         ("2026-11-24", "c"),
     ]
-    types = {
-        c[0]: c[1]
-        for c in duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{tmp_path}/out/*/*.parquet')").fetchall()
-    }
+    types = {column[0]: column[1] for column in exported(tmp_path / "out", "DESCRIBE SELECT * FROM t")}
     assert types["timestamp"] == "TIMESTAMP WITH TIME ZONE"
     assert (
         types["attempts"]
