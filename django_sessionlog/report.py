@@ -51,9 +51,8 @@ class Brief(NamedTuple):
 class ErrorGroup:
     text: str  # the folded message, as shown
     verdict_kind: str
-    count: float = 0.0
-    examples: list[str] = field(default_factory=list)  # session ids
-    wanted: int = 3  # how many more examples to keep
+    count: float
+    examples: list[str]  # session ids
 
 
 @dataclass
@@ -67,14 +66,20 @@ class ReportData(Summary):
         default_factory=lambda: defaultdict(floats)
     )
     by_model: defaultdict[str, defaultdict[str, float]] = field(default_factory=lambda: defaultdict(floats))
-    errors: dict[tuple[str, str], ErrorGroup] = field(default_factory=dict)
     most_retried: list[tuple[int, int, int, Brief]] = field(default_factory=list)
     slowest: list[tuple[int, int, Brief]] = field(default_factory=list)
+    # Error groups live in parallel lists indexed by group number: a list
+    # slot is cheaper to bump than an object's attribute, and a row has
+    # one or two errors. Group 0 collects what overflows max_error_groups.
+    error_labels: list[tuple[str, str]] = field(default_factory=lambda: [("", "")])
+    error_counts: list[float] = field(default_factory=lambda: [0.0])
+    error_examples: list[list[str]] = field(default_factory=lambda: [[]])
+    error_wanted: list[int] = field(default_factory=lambda: [0])
+    _group_of_label: dict[tuple[str, str], int] = field(default_factory=dict)
+    _group_of_message: dict[tuple[str, str], int] = field(default_factory=dict)
     _order: itertools.count[int] = field(default_factory=itertools.count)
     _retried_floor: int = -1
     _slowest_floor: int = -1
-    _groups: dict[tuple[str, str], ErrorGroup] = field(default_factory=dict)
-    _overflow: ErrorGroup = field(default_factory=lambda: ErrorGroup("", "", wanted=0))
 
     def add(self, row: Row, weight: float = 1.0) -> None:
         Summary.add(self, row, weight)
@@ -84,36 +89,43 @@ class ReportData(Summary):
             moment = moment.astimezone(UTC)
         self.by_day[moment.date()][verdict] += weight
         self.by_model[row.model][verdict] += weight
-        groups = self._groups
+        groups, counts, wanted = self._group_of_message, self.error_counts, self.error_wanted
         for attempt in row.attempts or ():
             error = attempt.error
             if error:
-                group = groups.get((attempt.verdict_kind, error)) or self._group(attempt.verdict_kind, error)
-                group.count += weight
-                if group.wanted and row.session_id not in group.examples:
-                    group.examples.append(row.session_id)
-                    group.wanted -= 1
+                number = groups.get((attempt.verdict_kind, error))
+                if number is None:
+                    number = self._group(attempt.verdict_kind, error)
+                counts[number] += weight
+                if wanted[number] and row.session_id not in self.error_examples[number]:
+                    self.error_examples[number].append(row.session_id)
+                    wanted[number] -= 1
         # The top lists only change for a row that beats their smallest entry.
         if row.iterations >= self._retried_floor or row.duration_ms >= self._slowest_floor:
             self._rank(row, moment)
 
-    def _group(self, verdict_kind: str, error: str) -> ErrorGroup:
-        """The group of an error message not seen before (numbers and ids folded)."""
-        if len(self._groups) > 200_000:  # a cache of raw messages: keep it bounded
-            self._groups.clear()
-        key = (verdict_kind, error_group(error))
-        group = self.errors.get(key)
-        if group is None:
-            if len(self.errors) >= self.max_error_groups:
-                return self._overflow
-            group = self.errors[key] = ErrorGroup(key[1], verdict_kind, wanted=self.examples)
-        self._groups[(verdict_kind, error)] = group
-        return group
+    def _group(self, verdict_kind: str, error: str) -> int:
+        """The group number of a message not seen before (numbers and ids folded)."""
+        if len(self._group_of_message) > 200_000:  # a cache of raw messages: keep it bounded
+            self._group_of_message.clear()
+        label = (verdict_kind, error_group(error))
+        number = self._group_of_label.get(label)
+        if number is None:
+            if len(self.error_labels) > self.max_error_groups:
+                number = 0
+            else:
+                number = self._group_of_label[label] = len(self.error_labels)
+                self.error_labels.append(label)
+                self.error_counts.append(0.0)
+                self.error_examples.append([])
+                self.error_wanted.append(self.examples)
+        self._group_of_message[(verdict_kind, error)] = number
+        return number
 
     @property
     def other_errors(self) -> float:
         """Errors in groups past ``max_error_groups``, counted but not shown."""
-        return self._overflow.count
+        return self.error_counts[0]
 
     def _rank(self, row: Row, moment: datetime.datetime) -> None:
         order = -next(self._order)
@@ -139,7 +151,12 @@ class ReportData(Summary):
         return out
 
     def top_errors(self, count: int = 15) -> list[ErrorGroup]:
-        return sorted(self.errors.values(), key=lambda g: (-g.count, g.text))[:count]
+        groups = [
+            ErrorGroup(text, verdict_kind, self.error_counts[number], self.error_examples[number])
+            for number, (verdict_kind, text) in enumerate(self.error_labels)
+            if number
+        ]
+        return sorted(groups, key=lambda g: (-g.count, g.text))[:count]
 
     def durations_table(self) -> list[tuple[str, float, dict[str, int | None]]]:
         rows = []

@@ -21,7 +21,7 @@ from .. import reader
 from ..conf import conf
 from ..report import ReportData
 from ..report_html import render
-from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files
+from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files, window
 
 HELP = "write a self-contained HTML report of the sessions"
 
@@ -43,9 +43,11 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     since, until = options["since"], options["until"]
     tally = reader.Tally()
     data = ReportData()
+    inside = window(since, until)
+    add = data.add
     for _, _, _, row in reader.iter_rows(files, tally):
-        if (since is None or row.timestamp >= since) and (until is None or row.timestamp < until):
-            data.add(row, row.weight)
+        if inside is None or inside(row):
+            add(row, row.weight)
     report_unreadable(command, tally)
     page = render(data, tally, trace_url=conf.TRACE_URL, since=since, until=until, sources=files)
     output = options["output"]

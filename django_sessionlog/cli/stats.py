@@ -21,6 +21,7 @@ from .common import (
     report_unreadable,
     resolve_files,
     safe,
+    window,
     write_json,
 )
 
@@ -36,10 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
     files = resolve_files(options)
     tally = reader.Tally()
-    since, until = options["since"], options["until"]
     summary = Summary()
+    inside = window(options["since"], options["until"])
     for _, _, _, row in reader.iter_rows(files, tally):
-        if (since is None or row.timestamp >= since) and (until is None or row.timestamp < until):
+        if inside is None or inside(row):
             summary.add(row, row.weight)
     report_unreadable(command, tally)
     if options["json"]:
