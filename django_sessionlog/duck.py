@@ -1,11 +1,12 @@
 """The log as a DuckDB table, with column types fixed by the v1 rules.
 
 DuckDB's own ``read_json`` guesses types from the first rows and, told to
-ignore errors, quietly turns ``true`` into 1 and ``1.5`` into 2. So local
-files are first read by the same decoder ``validate`` uses, and only the
-lines it accepts are handed to DuckDB (as a staged copy), with the column
-types below, derived from ``rules.Row``. What is left out is counted, never
-silently dropped, and DuckDB never sees a line that could fail a query.
+ignore errors, quietly turns ``true`` into 1 and ``1.5`` into 2. So every
+line of a local log is first read by the decoder ``validate`` uses: a log
+that is all valid v1 rows goes to DuckDB as it is, one with other lines is
+copied without them (``stage``). Either way DuckDB reads with the column
+types below, derived from ``rules.Row``, and what is left out is counted,
+never silently dropped.
 
 Paths only DuckDB can reach (``s3://``, ``https://``) are read by DuckDB
 directly with the same column types; their lines are not checked one by
@@ -75,8 +76,23 @@ def column_types() -> dict[str, str]:
     return {f.encode_name: _sql_type(f.type) for f in info.fields}
 
 
+def _never_null() -> list[str]:
+    """Columns every v1 row has a value in (``attempts`` may be null: infra_error)."""
+    info = msgspec.inspect.type_info(Row)
+    assert isinstance(info, msgspec.inspect.StructType)
+    return [
+        f.encode_name
+        for f in info.fields
+        if f.required
+        and not (
+            isinstance(f.type, msgspec.inspect.UnionType)
+            and any(isinstance(t, msgspec.inspect.NoneType) for t in f.type.types)
+        )
+    ]
+
+
 COLUMNS = column_types()
-REQUIRED = [f.encode_name for f in msgspec.structs.fields(Row) if f.required]
+NEVER_NULL = _never_null()
 
 
 def sql_literal(text: str) -> str:
@@ -89,21 +105,35 @@ def _columns_literal() -> str:
     )
 
 
-def read_json_sql(files: Sequence[str], maximum_object_size: int, *, checked: bool) -> str:
-    """A ``SELECT`` of the rows of ``files`` with the fixed column types.
+def read_json_sql(
+    files: Sequence[str],
+    maximum_object_size: int,
+    *,
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+) -> str:
+    """A ``SELECT`` of the v1 rows of ``files`` with the fixed column types.
 
-    ``checked`` files hold only valid v1 lines (staged); others get DuckDB's
-    lenient reading and a filter on the schema and the required columns.
+    Local files come from ``stage``, so every line was checked; a live log
+    can still grow while DuckDB reads it, and a row being written as DuckDB
+    reaches the end must not fail the query, hence ``ignore_errors`` and the
+    filter on the schema and the required columns (a line DuckDB cannot
+    parse comes back with every column null). The same reading serves paths
+    only DuckDB can reach. ``since``/``until`` keep a time window.
     """
     listed = "[" + ", ".join(sql_literal(f) for f in files) + "]"
-    select = (
+    conditions = [
+        f"schema = {sql_literal(SCHEMA_VERSION)}",
+        *(f'"{name}" IS NOT NULL' for name in NEVER_NULL),
+    ]
+    if since is not None:
+        conditions.append(f"timestamp >= {sql_literal(since.isoformat())}::TIMESTAMPTZ")
+    if until is not None:
+        conditions.append(f"timestamp < {sql_literal(until.isoformat())}::TIMESTAMPTZ")
+    return (
         f"SELECT * FROM read_json({listed}, format = 'newline_delimited', columns = {_columns_literal()}, "
-        f"maximum_object_size = {maximum_object_size}"
+        f"maximum_object_size = {maximum_object_size}, ignore_errors = true) WHERE {' AND '.join(conditions)}"
     )
-    if checked:
-        return select + ")"
-    required = " AND ".join(f'"{name}" IS NOT NULL' for name in REQUIRED)
-    return select + f", ignore_errors = true) WHERE schema = {sql_literal(SCHEMA_VERSION)} AND {required}"
 
 
 def is_remote(name: str) -> bool:
@@ -112,13 +142,13 @@ def is_remote(name: str) -> bool:
 
 @dataclass
 class Staged:
-    """Valid v1 lines of local logs, copied where DuckDB can read them."""
+    """What DuckDB should read for a set of local logs, and what was left out."""
 
     folder: str
     tally: reader.Tally = field(default_factory=reader.Tally)
     longest: int = 0
     files: list[str] = field(default_factory=list)
-    rows: int = 0
+    rows: int = 0  # valid rows in the time window
 
     @property
     def maximum_object_size(self) -> int:
@@ -132,25 +162,54 @@ def stage(
     since: datetime.datetime | None = None,
     until: datetime.datetime | None = None,
 ) -> Staged:
-    """Copy the valid v1 rows of ``names`` (in the time window) into ``folder``.
+    """The files DuckDB should read for ``names``, every line checked first.
 
-    The raw bytes of each accepted line are copied as they are: DuckDB
-    parses exactly what the log holds.
+    A log whose every line is a valid v1 row (the usual case) is handed to
+    DuckDB as it is: no copy. A log with any other line (a torn last row,
+    garbage, another schema) is copied to ``folder`` with only its valid
+    lines, their raw bytes as they are, so DuckDB parses exactly what the
+    log holds. Standard input, which cannot be read twice, is always copied.
+    The time window only counts rows here; ``read_json_sql`` applies it.
     """
     staged = Staged(folder)
-    path = os.path.join(folder, "staged.jsonl")
-    with open(path, "wb", buffering=1 << 20) as out:
-        for _, _, line, row in reader.iter_rows(names, staged.tally):
-            if (since is not None and row.timestamp < since) or (
-                until is not None and row.timestamp >= until
-            ):
-                continue
-            out.write(line if line.endswith(b"\n") else line + b"\n")
-            staged.rows += 1
+    tally = staged.tally
+    for number, name in enumerate(names):
+        copy = os.path.join(folder, f"{number}.jsonl")
+        if name == "-":
+            _copy_valid(name, copy, tally, staged, since, until)
+            staged.files.append(copy)
+            continue
+        before = (tally.invalid, tally.skipped, len(tally.unreadable))
+        rows = staged.rows
+        for _, _, line, row in reader.iter_rows([name], tally):
             staged.longest = max(staged.longest, len(line))
-    if staged.rows:
-        staged.files.append(path)
+            if (since is None or row.timestamp >= since) and (until is None or row.timestamp < until):
+                staged.rows += 1
+        if (tally.invalid, tally.skipped, len(tally.unreadable)) == before:
+            if staged.rows > rows:
+                staged.files.append(name)
+        elif len(tally.unreadable) == before[2]:
+            _copy_valid(name, copy, reader.Tally(), None, since, until)
+            staged.files.append(copy)
     return staged
+
+
+def _copy_valid(
+    name: str,
+    path: str,
+    tally: reader.Tally,
+    staged: Staged | None,
+    since: datetime.datetime | None,
+    until: datetime.datetime | None,
+) -> None:
+    """Copy the valid v1 lines of one log; count them into ``staged`` when given."""
+    with open(path, "wb", buffering=1 << 20) as out:
+        for _, _, line, row in reader.iter_rows([name], tally):
+            out.write(line if line.endswith(b"\n") else line + b"\n")
+            if staged is not None:
+                staged.longest = max(staged.longest, len(line))
+                if (since is None or row.timestamp >= since) and (until is None or row.timestamp < until):
+                    staged.rows += 1
 
 
 def connect(duckdb: ModuleType) -> Any:

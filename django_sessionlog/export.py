@@ -99,10 +99,10 @@ def export(
             staged = duck.stage([source], folder, since=start, until=end)
             _add(result.tally, staged.tally)
             result.rows += staged.rows
-            if not staged.files:
+            if not staged.rows:
                 continue
             written = os.path.join(folder, "parquet")
-            select = duck.read_json_sql(staged.files, staged.maximum_object_size, checked=True)
+            select = duck.read_json_sql(staged.files, staged.maximum_object_size, since=start, until=end)
             connection.execute(
                 f"COPY (SELECT *, strftime(timestamp, '%Y-%m-%d') AS date FROM ({select})) "
                 f"TO {duck.sql_literal(written)} (FORMAT parquet, PARTITION_BY (date))"

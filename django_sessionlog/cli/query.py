@@ -50,9 +50,9 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         if staged.files or not names:
             # An empty staged file still gives the view its columns.
             files = staged.files or [_empty_file(folder)]
-            selects.append(duck.read_json_sql(files, staged.maximum_object_size, checked=True))
+            selects.append(duck.read_json_sql(files, staged.maximum_object_size))
         if names:
-            selects.append(duck.read_json_sql(names, duck.DEFAULT_MAXIMUM_OBJECT_SIZE, checked=False))
+            selects.append(duck.read_json_sql(names, duck.DEFAULT_MAXIMUM_OBJECT_SIZE))
         connection.execute("CREATE VIEW sessions AS " + " UNION ALL ".join(selects))
         skipped = duck.skipped_message(staged.tally)
         if skipped:
