@@ -15,6 +15,7 @@ with an atomic rename so a reader never sees half a file.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 import glob
 import hashlib
@@ -89,36 +90,74 @@ def export(
     DuckDB writes a source's days in one ``COPY ... PARTITION_BY`` (its
     writers run in parallel, faster than a ``COPY`` per day); each file it
     makes is then moved into place under the source's own name.
+
+    Most logs are clean, so DuckDB starts writing from the log itself while
+    the check pass reads it on another core (DuckDB releases the GIL). Only
+    when the check finds a line DuckDB must not see (or a row longer than
+    DuckDB was told to expect) is that output thrown away and the days
+    written again from a copy of the valid lines.
     """
     start, end = day_window(since, until)
     result = Exported()
-    connection = duck.connect(duckdb)
     for source in sources:
         name = export_name(source)
         with tempfile.TemporaryDirectory(prefix="sessionlog-export-") as folder:
-            staged = duck.stage([source], folder, since=start, until=end)
+            optimistic = os.path.join(folder, "optimistic")
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                writing = pool.submit(
+                    _write_days, duckdb, [source], duck.DEFAULT_MAXIMUM_OBJECT_SIZE, start, end, optimistic
+                )
+                staged = duck.stage([source], folder, since=start, until=end)
+                try:
+                    writing.result()
+                    usable = staged.files == [source] and staged.longest < duck.DEFAULT_MAXIMUM_OBJECT_SIZE
+                except duckdb.Error:
+                    usable = False
             _add(result.tally, staged.tally)
             result.rows += staged.rows
             if not staged.rows:
                 continue
-            written = os.path.join(folder, "parquet")
-            select = duck.read_json_sql(staged.files, staged.maximum_object_size, since=start, until=end)
-            connection.execute(
-                f"COPY (SELECT *, strftime(timestamp, '%Y-%m-%d') AS date FROM ({select})) "
-                f"TO {duck.sql_literal(written)} (FORMAT parquet, PARTITION_BY (date))"
+            written = (
+                optimistic
+                if usable
+                else _write_days(
+                    duckdb,
+                    staged.files,
+                    staged.maximum_object_size,
+                    start,
+                    end,
+                    os.path.join(folder, "checked"),
+                )
             )
             for partition in sorted(os.listdir(written)):
                 parts = sorted(glob.glob(os.path.join(written, partition, "*.parquet")))
                 if len(parts) > 1:  # DuckDB split a big day: one file per source and day is the promise
                     merged = os.path.join(folder, "merged.parquet")
                     listed = "[" + ", ".join(duck.sql_literal(p) for p in parts) + "]"
-                    connection.execute(
+                    duck.connect(duckdb).execute(
                         f"COPY (SELECT * FROM read_parquet({listed})) TO {duck.sql_literal(merged)} (FORMAT parquet)"
                     )
                     parts = [merged]
                 result.files.append(_put(parts[0], os.path.join(to, partition), name))
     result.files.sort()
     return result
+
+
+def _write_days(
+    duckdb: ModuleType,
+    files: list[str],
+    maximum_object_size: int,
+    start: datetime.datetime | None,
+    end: datetime.datetime | None,
+    out: str,
+) -> str:
+    """Have DuckDB write the rows of ``files`` as ``out/date=YYYY-MM-DD/*.parquet``."""
+    select = duck.read_json_sql(files, maximum_object_size, since=start, until=end)
+    duck.connect(duckdb).execute(
+        f"COPY (SELECT *, strftime(timestamp, '%Y-%m-%d') AS date FROM ({select})) "
+        f"TO {duck.sql_literal(out)} (FORMAT parquet, PARTITION_BY (date))"
+    )
+    return out
 
 
 def _put(made: str, partition: str, name: str) -> str:

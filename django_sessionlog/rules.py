@@ -105,11 +105,62 @@ def decode_row(line: bytes) -> Row:
         row = _decoder.decode(line)
     except msgspec.DecodeError as exc:
         raise InvalidRow(explain(line, str(exc))) from None
+    except RecursionError:
+        return decode_row(without_deep_values(line))
     if row.schema != SCHEMA_VERSION:
         raise OtherSchema(row.schema)
     if row.attempts is None and row.final_verdict != "infra_error":
         raise InvalidRow([_NULL_ATTEMPTS.format(row.final_verdict)])
     return row
+
+
+#: Top-level values nested deeper than this are checked by the scanner below.
+DEEP = 200
+
+
+def without_deep_values(line: bytes) -> bytes:
+    """The line with each deeply nested top-level value replaced by an empty one.
+
+    msgspec and ``json`` both recurse, so an artifact thousands of levels
+    deep (which the writer keeps whole) would exhaust the stack. Such a
+    value is checked here, without recursion, for brackets that balance
+    outside strings, and then stands in as ``{}`` or ``[]`` so the rest of
+    the row is checked as usual; what is inside it is not looked at (no
+    reader uses an artifact's contents).
+    """
+    spans: list[tuple[int, int]] = []
+    depth = deepest = 0
+    start = -1
+    in_string = escaped = False
+    for index, byte in enumerate(line):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x7B, 0x5B):  # { [
+            depth += 1
+            if depth == 2:
+                start, deepest = index, 2
+            deepest = max(deepest, depth)
+        elif byte in (0x7D, 0x5D):  # } ]
+            if depth == 2 and deepest > DEEP:
+                spans.append((start, index + 1))
+            depth -= 1
+            if depth < 0:
+                break
+    if depth != 0 or in_string:
+        raise InvalidRow(["not JSON: brackets do not balance"])
+    out = bytearray()
+    position = 0
+    for begin, end in spans:
+        out += line[position:begin] + (b"{}" if line[begin] == 0x7B else b"[]")
+        position = end
+    return bytes(out + line[position:])
 
 
 def explain(line: bytes, first_error: str) -> list[str]:
