@@ -12,7 +12,6 @@ least half the throughput of validate.
 
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import subprocess
@@ -21,37 +20,15 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SETTINGS = """SECRET_KEY = "bench"
-INSTALLED_APPS = ["django_sessionlog"]
-SESSIONLOG = {"PATH": ""}
-"""
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import arguments, prepare
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("log", nargs="?")
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=2)
-    args = parser.parse_args()
+    args = arguments(__doc__)
     with tempfile.TemporaryDirectory() as folder:
-        log = args.log
-        if log is None:
-            log = os.path.join(folder, "bench.jsonl")
-            subprocess.run(
-                [sys.executable, str(ROOT / "bench" / "make_log.py"), log, "--rows", str(args.rows)],
-                check=True,
-            )
-        Path(folder, "bench_settings.py").write_text(SETTINGS)
-        env = {
-            **os.environ,
-            "PYTHONPATH": f"{ROOT}{os.pathsep}{folder}",
-            "DJANGO_SETTINGS_MODULE": "bench_settings",
-        }
-        with open(log, "rb") as source:
-            rows = sum(1 for _ in source)
+        log, env, rows = prepare(args, folder)
         print(f"{rows:,} rows, {os.path.getsize(log) / rows:,.0f} bytes a row, best of {args.repeat} runs")
 
         def command(*words: str) -> tuple[float, float]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -173,23 +173,24 @@ def stage(
     """
     staged = Staged(folder)
     tally = staged.tally
+    inside = reader.in_window(since, until)
     for number, name in enumerate(names):
         copy = os.path.join(folder, f"{number}.jsonl")
         if name == "-":
-            _copy_valid(name, copy, tally, staged, since, until)
+            _copy_valid(name, copy, tally, staged, inside)
             staged.files.append(copy)
             continue
         before = (tally.invalid, tally.skipped, len(tally.unreadable))
         rows = staged.rows
         for _, _, line, row in reader.iter_rows([name], tally):
             staged.longest = max(staged.longest, len(line))
-            if (since is None or row.timestamp >= since) and (until is None or row.timestamp < until):
+            if inside is None or inside(row):
                 staged.rows += 1
         if (tally.invalid, tally.skipped, len(tally.unreadable)) == before:
             if staged.rows > rows:
                 staged.files.append(name)
         elif len(tally.unreadable) == before[2]:
-            _copy_valid(name, copy, reader.Tally(), None, since, until)
+            _copy_valid(name, copy, reader.Tally(), None, inside)
             staged.files.append(copy)
     return staged
 
@@ -199,8 +200,7 @@ def _copy_valid(
     path: str,
     tally: reader.Tally,
     staged: Staged | None,
-    since: datetime.datetime | None,
-    until: datetime.datetime | None,
+    inside: Callable[[Row], bool] | None,
 ) -> None:
     """Copy the valid v1 lines of one log; count them into ``staged`` when given."""
     with open(path, "wb", buffering=1 << 20) as out:
@@ -208,7 +208,7 @@ def _copy_valid(
             out.write(line if line.endswith(b"\n") else line + b"\n")
             if staged is not None:
                 staged.longest = max(staged.longest, len(line))
-                if (since is None or row.timestamp >= since) and (until is None or row.timestamp < until):
+                if inside is None or inside(row):
                     staged.rows += 1
 
 

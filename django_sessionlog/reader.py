@@ -10,6 +10,7 @@ friends), and on which lines are rows.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import glob
 import gzip
 import os
@@ -134,6 +135,15 @@ def iter_rows(
                             on_problem(name, number, problems)
         except (OSError, EOFError) as exc:  # a device error, a truncated .gz
             tally.unreadable.append((name, str(exc)))
+
+
+def in_window(
+    since: datetime.datetime | None, until: datetime.datetime | None
+) -> Callable[[Row], bool] | None:
+    """Whether a row falls in [since, until); None when there is no window to check."""
+    if since is None and until is None:
+        return None
+    return lambda row: (since is None or row.timestamp >= since) and (until is None or row.timestamp < until)
 
 
 def total_size(names: Sequence[str]) -> int:

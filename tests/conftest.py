@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import builtins
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,19 @@ from django_sessionlog import (
     IterateRequest,
     IterateResponse,
 )
+
+
+@pytest.fixture
+def no_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``import duckdb`` fail, as on a machine without the extra."""
+    real_import = builtins.__import__
+
+    def refuse(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "duckdb":
+            raise ImportError("No module named 'duckdb'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", refuse)
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:

@@ -12,6 +12,25 @@ from typing import Any
 
 from django.core.management import CommandError, call_command
 
+#: The row's keys in the order the writer writes them (SPEC section 1).
+KEY_ORDER = [
+    "schema",
+    "session_id",
+    "timestamp",
+    "daemon",
+    "kind",
+    "model",
+    "provider",
+    "prompt",
+    "iterations",
+    "max_iterations",
+    "final_verdict",
+    "attempts",
+    "artifact",
+    "grounded_in_roster",
+    "duration_ms",
+]
+
 
 def row(**changes: Any) -> dict[str, Any]:
     """A valid v1 row as the writer writes it, with ``changes`` applied."""

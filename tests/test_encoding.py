@@ -20,23 +20,7 @@ from django_sessionlog import (
 )
 from django_sessionlog.encoding import as_row, encode_line, format_timestamp, now_timestamp
 
-KEY_ORDER = [
-    "schema",
-    "session_id",
-    "timestamp",
-    "daemon",
-    "kind",
-    "model",
-    "provider",
-    "prompt",
-    "iterations",
-    "max_iterations",
-    "final_verdict",
-    "attempts",
-    "artifact",
-    "grounded_in_roster",
-    "duration_ms",
-]
+from .logs import KEY_ORDER
 
 
 def strict_loads(line: bytes) -> Any:

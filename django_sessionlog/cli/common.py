@@ -8,7 +8,6 @@ import re
 import sys
 import time
 import unicodedata
-from collections.abc import Callable
 from typing import Any, TextIO
 
 import orjson
@@ -16,7 +15,6 @@ from django.core.management import BaseCommand, CommandError
 
 from .. import paths, reader
 from ..conf import conf
-from ..rules import Row
 
 #: Exit statuses (SPEC section 5).
 OK, INVALID, USAGE = 0, 1, 2
@@ -69,13 +67,6 @@ def parse_when(value: str) -> datetime.datetime:
             f"{value!r} is not a date (2026-11-24), a time (2026-11-24T18:00:00Z) or an age (90m, 6h, 7d)"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
-
-
-def window(since: datetime.datetime | None, until: datetime.datetime | None) -> Callable[[Row], bool] | None:
-    """Whether a row falls in [since, until); None when there is no window to check."""
-    if since is None and until is None:
-        return None
-    return lambda row: (since is None or row.timestamp >= since) and (until is None or row.timestamp < until)
 
 
 def add_time_window(parser: argparse.ArgumentParser) -> None:

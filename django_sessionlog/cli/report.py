@@ -21,7 +21,7 @@ from .. import reader
 from ..conf import conf
 from ..report import ReportData
 from ..report_html import render
-from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files, window
+from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files
 
 HELP = "write a self-contained HTML report of the sessions"
 
@@ -43,7 +43,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     since, until = options["since"], options["until"]
     tally = reader.Tally()
     data = ReportData()
-    inside = window(since, until)
+    inside = reader.in_window(since, until)
     add = data.add
     for _, _, _, row in reader.iter_rows(files, tally):
         if inside is None or inside(row):

@@ -21,7 +21,6 @@ from .common import (
     report_unreadable,
     resolve_files,
     safe,
-    window,
     write_json,
 )
 
@@ -38,7 +37,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     files = resolve_files(options)
     tally = reader.Tally()
     summary = Summary()
-    inside = window(options["since"], options["until"])
+    inside = reader.in_window(options["since"], options["until"])
     for _, _, _, row in reader.iter_rows(files, tally):
         if inside is None or inside(row):
             summary.add(row, row.weight)

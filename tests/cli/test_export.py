@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import builtins
 import json
 from pathlib import Path
 from typing import Any
@@ -132,17 +131,7 @@ def test_to_is_required() -> None:
     assert sessionlog("export")[2] != 0
 
 
-def test_without_duckdb_a_clear_message_names_the_extra(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_import = builtins.__import__
-
-    def no_duckdb(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "duckdb":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_duckdb)
+def test_without_duckdb_a_clear_message_names_the_extra(tmp_path: Path, no_duckdb: None) -> None:
     _, err, status = sessionlog(
         "export", str(write_log(tmp_path / "s.jsonl", row())), "--to", str(tmp_path / "o")
     )

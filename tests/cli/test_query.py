@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import builtins
 import gzip
 import json
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from django_sessionlog import duck
 
@@ -126,17 +123,7 @@ def test_sql_error_exits_2_with_the_message(tmp_path: Path) -> None:
     assert "nope" in err
 
 
-def test_without_duckdb_installed_a_clear_message_names_the_extra(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_import = builtins.__import__
-
-    def no_duckdb(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name == "duckdb":
-            raise ImportError("No module named 'duckdb'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_duckdb)
+def test_without_duckdb_installed_a_clear_message_names_the_extra(tmp_path: Path, no_duckdb: None) -> None:
     _, err, status = sessionlog("query", "SELECT 1", str(write_log(tmp_path / "s.jsonl", row())))
     assert status == 2
     assert "pip install 'django-sessionlog[duckdb]'" in err

@@ -4,6 +4,7 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import override_settings
@@ -53,6 +54,18 @@ def sample_log(tmp_path: Path) -> Path:
         ),
         b"garbage\n",
         json.dumps(row()).encode()[:30],
+    )
+
+
+def failed_row(text: str) -> dict[str, Any]:
+    """A failed session whose id, kind, model and error are all ``text``."""
+    return row(
+        session_id=text,
+        kind=text,
+        model=text,
+        final_verdict="max_iter_exhausted",
+        artifact=DROP,
+        attempts=[{"iteration": 1, "verdict_kind": "validation_failed", "error": text}],
     )
 
 
@@ -145,17 +158,7 @@ def test_the_page_loads_nothing_from_the_network(tmp_path: Path) -> None:
 
 
 def test_markup_in_rows_is_escaped(tmp_path: Path) -> None:
-    log = write_log(
-        tmp_path / "s.jsonl",
-        row(
-            session_id=MARKUP,
-            kind=MARKUP,
-            model=MARKUP,
-            final_verdict="max_iter_exhausted",
-            artifact=DROP,
-            attempts=[{"iteration": 1, "verdict_kind": "no_json", "error": MARKUP}],
-        ),
-    )
+    log = write_log(tmp_path / "s.jsonl", failed_row(MARKUP))
     page, _, _ = report(str(log))
     assert MARKUP not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
@@ -196,28 +199,8 @@ def test_the_page_renders_its_charts_in_a_browser_without_script_errors(tmp_path
 
 
 def test_markup_in_rows_changes_nothing_in_the_rendered_page(tmp_path: Path) -> None:
-    hostile = write_log(
-        tmp_path / "hostile.jsonl",
-        row(
-            session_id=MARKUP,
-            kind=MARKUP,
-            model=MARKUP,
-            final_verdict="max_iter_exhausted",
-            artifact=DROP,
-            attempts=[{"iteration": 1, "verdict_kind": "validation_failed", "error": MARKUP}],
-        ),
-    )
-    plain = write_log(
-        tmp_path / "plain.jsonl",
-        row(
-            session_id="x",
-            kind="x",
-            model="x",
-            final_verdict="max_iter_exhausted",
-            artifact=DROP,
-            attempts=[{"iteration": 1, "verdict_kind": "validation_failed", "error": "x"}],
-        ),
-    )
+    hostile = write_log(tmp_path / "hostile.jsonl", failed_row(MARKUP))
+    plain = write_log(tmp_path / "plain.jsonl", failed_row("x"))
     pages = {}
     for log in (hostile, plain):
         target = tmp_path / f"{log.stem}.html"
