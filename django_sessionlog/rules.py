@@ -126,10 +126,24 @@ def without_deep_values(line: bytes) -> bytes:
     value is checked here, without recursion, for brackets that balance
     outside strings, and then stands in as ``{}`` or ``[]`` so the rest of
     the row is checked as usual; what is inside it is not looked at (no
-    reader uses an artifact's contents).
+    reader uses an artifact's contents). A line that is deep and does not
+    balance raises ``InvalidRow``; a shallow line comes back as it is.
     """
+    spans, deepest, balanced = _scan(line)
+    if deepest > DEEP and not balanced:
+        raise InvalidRow([f"not JSON: brackets do not balance (nested {deepest} levels deep)"])
+    out = bytearray()
+    position = 0
+    for begin, end in spans:
+        out += line[position:begin] + (b"{}" if line[begin] == 0x7B else b"[]")
+        position = end
+    return bytes(out + line[position:])
+
+
+def _scan(line: bytes) -> tuple[list[tuple[int, int]], int, bool]:
+    """(spans of top-level values deeper than DEEP, the deepest level, whether brackets balance)."""
     spans: list[tuple[int, int]] = []
-    depth = deepest = 0
+    depth = deepest = value_deepest = 0
     start = -1
     in_string = escaped = False
     for index, byte in enumerate(line):
@@ -145,22 +159,16 @@ def without_deep_values(line: bytes) -> bytes:
         elif byte in (0x7B, 0x5B):  # { [
             depth += 1
             if depth == 2:
-                start, deepest = index, 2
+                start, value_deepest = index, 2
+            value_deepest = max(value_deepest, depth)
             deepest = max(deepest, depth)
         elif byte in (0x7D, 0x5D):  # } ]
-            if depth == 2 and deepest > DEEP:
+            if depth == 2 and value_deepest > DEEP:
                 spans.append((start, index + 1))
             depth -= 1
             if depth < 0:
                 break
-    if depth != 0 or in_string:
-        raise InvalidRow(["not JSON: brackets do not balance"])
-    out = bytearray()
-    position = 0
-    for begin, end in spans:
-        out += line[position:begin] + (b"{}" if line[begin] == 0x7B else b"[]")
-        position = end
-    return bytes(out + line[position:])
+    return spans, deepest, depth == 0 and not in_string
 
 
 def explain(line: bytes, first_error: str) -> list[str]:
@@ -175,6 +183,10 @@ def explain(line: bytes, first_error: str) -> list[str]:
         return [f"invalid UTF-8 at byte {exc.start + 1}: {line[exc.start : exc.start + 4]!r}"]
     if not text.strip():
         return ["blank line"]
+    try:
+        text = without_deep_values(line).decode("utf-8")
+    except InvalidRow as exc:
+        return exc.problems
     try:
         value = json.loads(text)
     except RecursionError:

@@ -39,7 +39,7 @@ def test_a_deep_row_with_another_problem_is_still_reported() -> None:
 
 def test_unbalanced_deep_json_is_invalid() -> None:
     raw = line(artifact=deep(2_000))
-    with pytest.raises(InvalidRow, match="brackets do not balance"):
+    with pytest.raises(InvalidRow, match=r"not JSON: brackets do not balance \(nested \d+ levels deep\)"):
         decode_row(raw[:-3] + b"\n")
 
 

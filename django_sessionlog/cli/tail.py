@@ -58,19 +58,24 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     templated = not options["file"] and paths.is_template(conf.PATH)
     if options["follow"] and (name.endswith(".gz") or name == "-"):
         raise CommandError("-f follows a plain file, not a .gz file or standard input", returncode=USAGE)
+    handle, end = _open(name, options["follow"])
     try:
-        handle, end = _open(name, options["follow"])
         if handle is not None:
             for line in _last_rows(handle, end, options["lines"], matches):
                 show(line)
         if options["follow"]:
             current = (lambda: paths.fill(conf.PATH, paths.today())) if templated else (lambda: name)
-            for line in follow(current, handle=handle, offset=end, poll_interval=options["poll_interval"]):
+            # follow() takes the handle over (it closes it when it moves on).
+            following, handle = handle, None
+            for line in follow(current, handle=following, offset=end, poll_interval=options["poll_interval"]):
                 row, _ = reader.problems_of(line)
                 if row is not None and matches(row):
                     show(line)
     except KeyboardInterrupt:
         return
+    finally:
+        if handle is not None and name != "-":
+            handle.close()
 
 
 def _open(name: str, following: bool) -> tuple[Any, int]:
