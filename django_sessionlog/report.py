@@ -14,10 +14,10 @@ import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .rules import Row
-from .summary import PERCENTILES, Summary, floats, percentile
+from .summary import PERCENTILES, Summary, percentile
 
 #: Numbers and hex ids vary between errors that are the same error
 #: ("worker W-9123 is not on the roster"); they are folded to ``#``.
@@ -62,10 +62,6 @@ class ReportData(Summary):
     top: int = 10
     examples: int = 3
     max_error_groups: int = 10_000
-    by_day: defaultdict[datetime.date, defaultdict[str, float]] = field(
-        default_factory=lambda: defaultdict(floats)
-    )
-    by_model: defaultdict[str, defaultdict[str, float]] = field(default_factory=lambda: defaultdict(floats))
     most_retried: list[tuple[int, int, int, Brief]] = field(default_factory=list)
     slowest: list[tuple[int, int, Brief]] = field(default_factory=list)
     # Error groups live in parallel lists indexed by group number: a list
@@ -81,14 +77,12 @@ class ReportData(Summary):
     _retried_floor: int = -1
     _slowest_floor: int = -1
 
-    def add(self, row: Row, weight: float = 1.0) -> None:
-        Summary.add(self, row, weight)
-        verdict = row.final_verdict
+    def add(self, row: Row, weight: float = 1.0, detail: tuple[Any, ...] = ()) -> None:
         moment = row.timestamp
         if moment.tzinfo is not UTC:
             moment = moment.astimezone(UTC)
-        self.by_day[moment.date()][verdict] += weight
-        self.by_model[row.model][verdict] += weight
+        # The report's own tables, by day and by model, ride on the summary's key.
+        Summary.add(self, row, weight, (moment.date(), row.model))
         groups, counts, wanted = self._group_of_message, self.error_counts, self.error_wanted
         for attempt in row.attempts or ():
             error = attempt.error
@@ -139,15 +133,20 @@ class ReportData(Summary):
 
     # --- what the page shows -----------------------------------------------
 
+    @property
+    def by_model(self) -> defaultdict[Any, defaultdict[str, float]]:
+        return self.table(5)
+
     def days(self) -> list[tuple[str, dict[str, float]]]:
         """Every day from the first to the last, gaps included, so the bars keep time."""
-        if not self.by_day:
+        by_day = self.table(4)
+        if not by_day:
             return []
-        first, last = min(self.by_day), max(self.by_day)
+        first, last = min(by_day), max(by_day)
         out = []
         for offset in range((last - first).days + 1):
             day = first + datetime.timedelta(days=offset)
-            out.append((day.isoformat(), dict(self.by_day.get(day, {}))))
+            out.append((day.isoformat(), dict(by_day.get(day, {}))))
         return out
 
     def top_errors(self, count: int = 15) -> list[ErrorGroup]:

@@ -45,6 +45,7 @@ def render(
 ) -> str:
     summary = data
     by_verdict = data.by_verdict
+    accepted, checked, grounded = data.roster()
     script = _SCRIPT_PATH.read_text(encoding="utf-8")
     script_hash = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     p = summary.duration_percentiles()
@@ -91,11 +92,11 @@ def render(
             for group in data.top_errors()
         ],
         "other_errors": _count(data.other_errors) if data.other_errors else "",
-        "grounded": _pct(share(summary.fills_grounded, summary.fills_checked)),
+        "grounded": _pct(share(grounded, checked)),
         "grounded_counts": (
-            _count(summary.fills_grounded),
-            _count(summary.fills_checked),
-            _count(summary.fills_accepted),
+            _count(grounded),
+            _count(checked),
+            _count(accepted),
         ),
         "most_retried": [_brief(b, trace_url) for b in data.most_retried_sessions()],
         "slowest": [_brief(b, trace_url) for b in data.slowest_sessions()],

@@ -96,16 +96,18 @@ def render(summary: Summary, tally: reader.Tally) -> str:
             f"{_pct(share(counts.get('accepted', 0), total)):>13}"
         )
     lines += ["", "iterations"]
-    peak = max(summary.iterations.values(), default=0.0)
-    for iterations, count in sorted(summary.iterations.items()):
+    iteration_counts = summary.iterations
+    peak = max(iteration_counts.values(), default=0.0)
+    for iterations, count in sorted(iteration_counts.items()):
         bar = "#" * max(1, round(30 * count / peak)) if peak else ""
         lines.append(f"{iterations:>10}  {_n(count):>9}  {_pct(share(count, summary.sessions)):>6}  {bar}")
     lines.append("")
-    grounded = share(summary.fills_grounded, summary.fills_checked)
+    accepted, checked, grounded_count = summary.roster()
+    grounded = share(grounded_count, checked)
     lines.append(
         f"roster    {_pct(grounded)} of accepted fills grounded "
-        f"({_n(summary.fills_grounded)} of {_n(summary.fills_checked)} checked, "
-        f"{_n(summary.fills_accepted)} accepted fills)"
+        f"({_n(grounded_count)} of {_n(checked)} checked, "
+        f"{_n(accepted)} accepted fills)"
     )
     p = summary.duration_percentiles()
     lines.append(f"duration  p50 {_ms(p['p50'])}   p95 {_ms(p['p95'])}   p99 {_ms(p['p99'])}")
