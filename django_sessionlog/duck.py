@@ -99,12 +99,6 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _columns_literal() -> str:
-    return (
-        "{" + ", ".join(f"{sql_literal(name)}: {sql_literal(kind)}" for name, kind in COLUMNS.items()) + "}"
-    )
-
-
 def read_json_sql(
     files: Sequence[str],
     maximum_object_size: int,
@@ -117,11 +111,19 @@ def read_json_sql(
     Local files come from ``stage``, so every line was checked; a live log
     can still grow while DuckDB reads it, and a row being written as DuckDB
     reaches the end must not fail the query, hence ``ignore_errors`` and the
-    filter on the schema and the required columns (a line DuckDB cannot
+    filter on the schema and the never-null columns (a line DuckDB cannot
     parse comes back with every column null). The same reading serves paths
     only DuckDB can reach. ``since``/``until`` keep a time window.
+
+    The timestamp is read as text and cast after ``upper()``: RFC 3339
+    allows ``t`` and ``z`` in lower case, which ``validate`` accepts and
+    DuckDB's parser does not.
     """
     listed = "[" + ", ".join(sql_literal(f) for f in files) + "]"
+    columns = {**COLUMNS, "timestamp": "VARCHAR"}
+    literal = (
+        "{" + ", ".join(f"{sql_literal(name)}: {sql_literal(kind)}" for name, kind in columns.items()) + "}"
+    )
     conditions = [
         f"schema = {sql_literal(SCHEMA_VERSION)}",
         *(f'"{name}" IS NOT NULL' for name in NEVER_NULL),
@@ -130,10 +132,12 @@ def read_json_sql(
         conditions.append(f"timestamp >= {sql_literal(since.isoformat())}::TIMESTAMPTZ")
     if until is not None:
         conditions.append(f"timestamp < {sql_literal(until.isoformat())}::TIMESTAMPTZ")
-    return (
-        f"SELECT * FROM read_json({listed}, format = 'newline_delimited', columns = {_columns_literal()}, "
-        f"maximum_object_size = {maximum_object_size}, ignore_errors = true) WHERE {' AND '.join(conditions)}"
+    read = (
+        f"SELECT * REPLACE (TRY_CAST(upper(timestamp) AS TIMESTAMPTZ) AS timestamp) "
+        f"FROM read_json({listed}, format = 'newline_delimited', columns = {literal}, "
+        f"maximum_object_size = {maximum_object_size}, ignore_errors = true)"
     )
+    return f"SELECT * FROM ({read}) WHERE {' AND '.join(conditions)}"
 
 
 def is_remote(name: str) -> bool:

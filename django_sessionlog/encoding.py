@@ -124,6 +124,14 @@ def _coerce(value: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     """A value JSON can hold, for anything that is not one already."""
+    if isinstance(value, float):  # a subclass orjson will not write (numpy.float64)
+        return float(value)
+    if isinstance(value, int) and not isinstance(value, enum.Enum):
+        return int(value)
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return value.tolist()  # numpy scalars and arrays, without importing numpy
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, Set):
@@ -149,12 +157,17 @@ def _plain(value: Any) -> Any:
 
 
 class _Close:
-    """A closing bracket on the slow writer's stack; leaving the container."""
+    """A closing bracket on the slow writer's stack; leaving the container.
 
-    __slots__ = ("container_id", "text")
+    It holds the container itself, not only its id: a list made from a set
+    by ``_plain`` lives only as long as something refers to it, and a freed
+    one's id could be reused by the next, which would look like a cycle.
+    """
 
-    def __init__(self, container_id: int, text: str) -> None:
-        self.container_id = container_id
+    __slots__ = ("container", "text")
+
+    def __init__(self, container: Any, text: str) -> None:
+        self.container = container
         self.text = text
 
 
@@ -174,7 +187,7 @@ def _encode_slow(root: Any) -> str:
             out.append(item)
             continue
         if type(item) is _Close:
-            open_ids.discard(item.container_id)
+            open_ids.discard(id(item.container))
             out.append(item.text)
             continue
         value = item.value
@@ -193,7 +206,7 @@ def _encode_slow(root: Any) -> str:
         open_ids.add(id(value))
         if isinstance(value, dict):
             out.append("{")
-            todo.append(_Close(id(value), "}"))
+            todo.append(_Close(value, "}"))
             entries = list(value.items())
             for index in range(len(entries) - 1, -1, -1):
                 key, child = entries[index]
@@ -201,7 +214,7 @@ def _encode_slow(root: Any) -> str:
                 todo.append(("," if index else "") + _string(_key(key)) + ":")
         else:
             out.append("[")
-            todo.append(_Close(id(value), "]"))
+            todo.append(_Close(value, "]"))
             for index in range(len(value) - 1, -1, -1):
                 todo.append(_Value(value[index]))
                 if index:

@@ -75,6 +75,7 @@ class Exported:
     tally: reader.Tally = field(default_factory=reader.Tally)
     files: list[str] = field(default_factory=list)
     rows: int = 0
+    unread: int = 0  # valid rows DuckDB did not write (should stay 0)
 
 
 def export(
@@ -108,27 +109,25 @@ def export(
                     _write_days, duckdb, [source], duck.DEFAULT_MAXIMUM_OBJECT_SIZE, start, end, optimistic
                 )
                 staged = duck.stage([source], folder, since=start, until=end)
+                written_rows = 0
                 try:
-                    writing.result()
+                    written_rows = writing.result()
                     usable = staged.files == [source] and staged.longest < duck.DEFAULT_MAXIMUM_OBJECT_SIZE
                 except duckdb.Error:
                     usable = False
             _add(result.tally, staged.tally)
             result.rows += staged.rows
-            if not staged.rows:
+            if not staged.rows or not staged.files:  # nothing valid, or unreadable
                 continue
-            written = (
-                optimistic
-                if usable
-                else _write_days(
-                    duckdb,
-                    staged.files,
-                    staged.maximum_object_size,
-                    start,
-                    end,
-                    os.path.join(folder, "checked"),
+            written = optimistic
+            if not usable:
+                written = os.path.join(folder, "checked")
+                written_rows = _write_days(
+                    duckdb, staged.files, staged.maximum_object_size, start, end, written
                 )
-            )
+            # The log may have grown since the check (more rows is fine); fewer
+            # means DuckDB could not read rows validate accepts, and is said.
+            result.unread += max(0, staged.rows - written_rows)
             for partition in sorted(os.listdir(written)):
                 parts = sorted(glob.glob(os.path.join(written, partition, "*.parquet")))
                 if len(parts) > 1:  # DuckDB split a big day: one file per source and day is the promise
@@ -150,19 +149,19 @@ def _write_days(
     start: datetime.datetime | None,
     end: datetime.datetime | None,
     out: str,
-) -> str:
-    """Have DuckDB write the rows of ``files`` as ``out/date=YYYY-MM-DD/*.parquet``."""
+) -> int:
+    """Have DuckDB write the rows of ``files`` as ``out/date=YYYY-MM-DD/*.parquet``; the rows written."""
     select = duck.read_json_sql(files, maximum_object_size, since=start, until=end)
     connection = duck.connect(duckdb)
     # Rows of a day need not keep the log's order in their file (a query
     # sorts), and without that promise DuckDB writes in parallel: about
     # 10 to 15 percent faster here.
     connection.execute("SET preserve_insertion_order = false")
-    connection.execute(
+    copied = connection.execute(
         f"COPY (SELECT *, strftime(timestamp, '%Y-%m-%d') AS date FROM ({select})) "
         f"TO {duck.sql_literal(out)} (FORMAT parquet, PARTITION_BY (date))"
-    )
-    return out
+    ).fetchone()
+    return int(copied[0]) if copied else 0
 
 
 def _put(made: str, partition: str, name: str) -> str:

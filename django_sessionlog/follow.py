@@ -10,12 +10,16 @@ not exist yet.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
 from typing import IO
 
 READ_SIZE = 1 << 16
+
+logger = logging.getLogger("django_sessionlog")
+_reported: dict[str, int | None] = {}
 
 
 def follow(
@@ -60,7 +64,7 @@ def follow(
             st: os.stat_result | None
             try:
                 st = os.stat(newest)
-            except FileNotFoundError:
+            except OSError:
                 st = None
             if newest != path or st is None or (st.st_dev, st.st_ino) != identity:
                 # Rotated. A writer that had not noticed yet may have added
@@ -81,9 +85,22 @@ def follow(
 
 
 def _open(path: str) -> tuple[IO[bytes] | None, tuple[int, int] | None]:
+    """The file at ``path``, or None while it cannot be opened.
+
+    Missing is the usual reason (not created yet, between a rename and the
+    new file); a folder in its place or a mode we may not read (logrotate's
+    ``create 0600`` for another user) is said once and waited out, as
+    ``tail -F`` does.
+    """
     try:
         handle = open(path, "rb")  # noqa: SIM115
     except FileNotFoundError:
         return None, None
+    except OSError as exc:
+        if _reported.get(path) != exc.errno:
+            _reported[path] = exc.errno
+            logger.warning("django_sessionlog: cannot follow %s yet: %s", path, exc.strerror)
+        return None, None
+    _reported.pop(path, None)
     st = os.fstat(handle.fileno())
     return handle, (st.st_dev, st.st_ino)

@@ -15,6 +15,7 @@ import glob
 import gzip
 import os
 import sys
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO
@@ -24,6 +25,10 @@ from .records import SCHEMA_VERSION
 from .rules import InvalidRow, OtherSchema, Row, decode_row
 
 TORN = "torn write: the last line has no newline and is not complete JSON"
+
+#: What reading a log can raise part-way: a device error, a truncated or
+#: corrupt .gz (EOFError, zlib.error).
+READ_ERRORS = (OSError, EOFError, zlib.error)
 
 #: Called with (file, line number, problems) for each line that is not a row.
 ProblemCallback = Callable[[str, int, list[str]], None]
@@ -117,7 +122,8 @@ def iter_rows(
             tally.unreadable.append((name, exc.strerror or str(exc)))
             continue
         try:
-            with handle:
+            # Standard input is the caller's to close, not ours.
+            with contextlib.nullcontext(handle) if name == "-" else handle:
                 for number, line in enumerate(handle, 1):
                     tally.lines += 1
                     if on_line is not None:
@@ -133,8 +139,8 @@ def iter_rows(
                         tally.torn += problems[0] == TORN
                         if on_problem is not None:
                             on_problem(name, number, problems)
-        except (OSError, EOFError) as exc:  # a device error, a truncated .gz
-            tally.unreadable.append((name, str(exc)))
+        except READ_ERRORS as exc:
+            tally.unreadable.append((name, str(exc) or type(exc).__name__))
 
 
 def in_window(

@@ -29,12 +29,14 @@ VERDICT_KINDS = ("no_json", "validation_failed", "accepted", "infra_error")
 Verdict = Literal["accepted", "max_iter_exhausted", "infra_error"]
 VerdictKind = Literal["no_json", "validation_failed", "accepted", "infra_error"]
 Timestamp = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
+#: Integers are 64-bit: what DuckDB, Parquet and every warehouse store.
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
 class Attempt(msgspec.Struct, frozen=True):
     """One attempt of a row; ``error`` and ``span_id`` may be left out."""
 
-    iteration: int
+    iteration: Int64
     verdict_kind: VerdictKind
     error: str = ""
     span_id: str = ""
@@ -56,11 +58,11 @@ class Row(msgspec.Struct, frozen=True):
     model: str
     provider: str
     prompt: Annotated[str, msgspec.Meta(max_length=PROMPT_LIMIT)]
-    iterations: int
-    max_iterations: int
+    iterations: Int64
+    max_iterations: Int64
     final_verdict: Verdict
     attempts: list[Attempt] | None
-    duration_ms: int
+    duration_ms: Int64
     artifact: dict[str, Any] = {}
     grounded_in_roster: bool | msgspec.UnsetType = msgspec.UNSET
     sample_rate: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] | msgspec.UnsetType = msgspec.UNSET
@@ -180,6 +182,9 @@ def explain(line: bytes, first_error: str) -> list[str]:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":
+            # Cut inside a character: what a write cut short leaves.
+            return ["not JSON: the line ends inside a UTF-8 character"]
         return [f"invalid UTF-8 at byte {exc.start + 1}: {line[exc.start : exc.start + 4]!r}"]
     if not text.strip():
         return ["blank line"]
@@ -271,6 +276,9 @@ def json_schema() -> dict[str, Any]:
     row["properties"]["schema"]["const"] = SCHEMA_VERSION
     row["properties"]["attempts"]["description"] = "null only on an infra_error row"
     row["properties"]["prompt"]["description"] = f"trimmed to {PROMPT_LIMIT} characters, ending in … when cut"
+    for key in ("iterations", "max_iterations", "duration_ms"):
+        # JSON Schema's integer also admits 2.0; the app does not.
+        row["properties"][key]["description"] = "a JSON integer, written without a fraction or exponent"
     definitions["Attempt"]["properties"]["error"]["description"] = (
         f"omitted when empty; an infra_error's text is trimmed to {ERROR_LIMIT} characters"
     )

@@ -119,6 +119,11 @@ class SessionLogger:
         with self._lock:
             self._close()
 
+    def __del__(self) -> None:
+        # A logger dropped without close() (settings changed, a test) gives
+        # its descriptor back instead of holding it for the process's life.
+        self._close()
+
     def _current_fd(self, path: str) -> int:
         fd = self._fd
         if fd is not None and path == self._fd_path:

@@ -279,3 +279,24 @@ def test_control_characters_and_line_separators_stay_inside_one_line() -> None:
     line, row = artifact_line({"text": "a\nb\rc\u2028d\u2029e\x00"})
     assert row["artifact"]["text"] == "a\nb\rc\u2028d\u2029e\x00"
     assert line.count(b"\n") == 1
+
+
+def test_containers_made_on_the_slow_path_are_not_mistaken_for_cycles() -> None:
+    _, row = artifact_line({"sets": frozenset({frozenset({1}), frozenset({2})}), "big": 2**70})
+    assert sorted(row["artifact"]["sets"]) == [[1], [2]]
+
+
+def test_float_and_int_subclasses_stay_numbers() -> None:
+    class Score(float):
+        pass
+
+    class Count(int):
+        pass
+
+    _, row = artifact_line({"score": Score(1.5), "count": Count(3)})
+    assert row["artifact"] == {"score": 1.5, "count": 3}
+
+
+def test_a_timedelta_is_written_as_seconds() -> None:
+    _, row = artifact_line({"waited": datetime.timedelta(minutes=1, milliseconds=500)})
+    assert row["artifact"] == {"waited": 60.5}

@@ -334,3 +334,16 @@ def test_four_processes_of_eight_threads_appending_at_once_lose_no_row(tmp_path:
         f"w{w}-{t}-{i}" for w in range(4) for t in range(8) for i in range(25)
     )
     assert all(set(row["prompt"]) <= {"y"} for row in rows)
+
+
+def test_a_logger_dropped_without_close_gives_its_descriptor_back(tmp_path: Path) -> None:
+    import gc
+
+    def open_descriptors() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    before = open_descriptors()
+    for n in range(20):
+        SessionLogger(tmp_path / f"s{n}.jsonl").append(record())
+    gc.collect()
+    assert open_descriptors() <= before + 1

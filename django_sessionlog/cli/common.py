@@ -10,11 +10,11 @@ import time
 import unicodedata
 from typing import Any, TextIO
 
-import orjson
 from django.core.management import BaseCommand, CommandError
 
 from .. import paths, reader
 from ..conf import conf
+from ..encoding import encode_line
 
 #: Exit statuses (SPEC section 5).
 OK, INVALID, USAGE = 0, 1, 2
@@ -95,12 +95,33 @@ def _escape(match: re.Match[str]) -> str:
     )
 
 
+def json_safe(text: str) -> str:
+    """Raw JSON with every character a terminal would act on written as ``\\uXXXX``.
+
+    Still the same JSON (orjson leaves C1 controls, U+2028 and bidirectional
+    overrides raw inside strings; outside strings they cannot occur).
+    """
+    return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+def to_terminal(command: BaseCommand, text: str, *, json: bool = False) -> str:
+    """``text`` made safe when standard output is a terminal, as it is otherwise.
+
+    Piped output stays byte for byte what the log holds (``jq`` reads it);
+    only a person's terminal gets the escapes.
+    """
+    if not command.stdout.isatty():
+        return text
+    return json_safe(text) if json else safe(text)
+
+
 def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def write_json(command: BaseCommand, value: Any) -> None:
-    command.stdout.write(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode())
+    """One JSON line; values JSON has no type for (Decimal, timedelta, ...) as the writer writes them."""
+    command.stdout.write(encode_line(value).decode(), ending="")
 
 
 def report_unreadable(command: BaseCommand, tally: reader.Tally) -> None:

@@ -56,5 +56,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     skipped = duck.skipped_message(result.tally)
     if skipped:
         command.stderr.write(skipped)
+    if result.unread:
+        command.stderr.write(f"DuckDB could not read {result.unread} row(s) that validate accepts")
     if result.tally.unreadable:
         raise CommandError(f"{len(result.tally.unreadable)} file(s) could not be read", returncode=USAGE)

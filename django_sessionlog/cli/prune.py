@@ -69,13 +69,24 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     today = datetime.datetime.now(datetime.timezone.utc).date()
     doomed = expired(template, options["older_than"], today)
     verb = "would delete" if options["dry_run"] else "deleted"
-    freed = 0
+    freed, done, failed = 0, 0, []
     for path in doomed:
-        size = os.path.getsize(path)
-        if not options["dry_run"]:
-            os.unlink(path)
+        try:
+            size = os.path.getsize(path)
+            if not options["dry_run"]:
+                os.unlink(path)
+        except FileNotFoundError:
+            continue  # gone already: what prune wanted
+        except OSError as exc:
+            failed.append(f"{path}: {exc.strerror}")
+            continue
         freed += size
+        done += 1
         command.stdout.write(f"{verb} {path}")
     command.stderr.write(
-        f"{verb} {len(doomed)} file(s), {freed / 1e6:,.1f} MB, older than {options['older_than']} days"
+        f"{verb} {done} file(s), {freed / 1e6:,.1f} MB, older than {options['older_than']} days"
     )
+    for problem in failed:
+        command.stderr.write(f"could not delete {problem}")
+    if failed:
+        raise CommandError(f"{len(failed)} file(s) could not be deleted", returncode=USAGE)

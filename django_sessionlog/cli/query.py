@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import tempfile
 from typing import Any
 
 from django.core.management import BaseCommand, CommandError
 
 from .. import duck
-from .common import USAGE, add_files_argument, report_unreadable, resolve_files, write_json
+from .common import USAGE, add_files_argument, report_unreadable, resolve_files, to_terminal, write_json
 
 HELP = "run SQL (DuckDB) over a `sessions` view of the log"
 
@@ -80,11 +81,13 @@ def _print(command: BaseCommand, result: Any, options: dict[str, Any]) -> None:
         for values in result.fetchall():
             write_json(command, dict(zip(columns, (_plain(v) for v in values), strict=True)))
     elif options["csv"]:
-        writer = csv.writer(command.stdout, lineterminator="\n")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows(result.fetchall())
+        command.stdout.write(to_terminal(command, buffer.getvalue()), ending="")
     else:
-        command.stdout.write(str(result), ending="")
+        command.stdout.write(to_terminal(command, str(result)), ending="")
 
 
 def _plain(value: Any) -> Any:

@@ -54,7 +54,12 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     if output == "-":
         command.stdout.write(page, ending="")
     else:
-        write_atomically(output, page)
+        try:
+            write_atomically(output, page)
+        except OSError as exc:
+            raise CommandError(
+                f"{output}: cannot write the report: {exc.strerror or exc}", returncode=USAGE
+            ) from None
         command.stderr.write(f"wrote {output}: {data.rows:,} sessions from {len(files)} file(s)")
     if tally.unreadable:
         raise CommandError(f"{len(tally.unreadable)} file(s) could not be read", returncode=USAGE)

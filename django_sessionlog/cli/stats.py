@@ -7,6 +7,7 @@ the figures then are estimates, and the output says so.
 from __future__ import annotations
 
 import argparse
+import datetime
 from typing import Any
 
 from django.core.management import BaseCommand, CommandError
@@ -73,7 +74,8 @@ def render(summary: Summary, tally: reader.Tally) -> str:
     estimate = " (estimated: sampled rows weighted by 1/sample_rate)" if summary.estimated else ""
     lines.append(f"sessions  {_n(summary.sessions)} from {summary.rows:,} rows{estimate}")
     if summary.first and summary.last:
-        lines.append(f"span      {summary.first:%Y-%m-%d %H:%M:%S} to {summary.last:%Y-%m-%d %H:%M:%S} UTC")
+        first, last = (moment.astimezone(datetime.timezone.utc) for moment in (summary.first, summary.last))
+        lines.append(f"span      {first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S} UTC")
     if tally.invalid or tally.skipped:
         lines.append(
             f"skipped   {tally.invalid:,} invalid lines ({tally.torn} torn), "

@@ -23,7 +23,7 @@ from .. import paths, reader
 from ..conf import conf
 from ..follow import follow
 from ..rules import VERDICTS, Row
-from .common import USAGE, current_file, parse_when, safe
+from .common import USAGE, current_file, parse_when, safe, to_terminal
 
 HELP = "show the last rows, and follow new ones with -f"
 
@@ -61,59 +61,61 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     handle, end = _open(name, options["follow"])
     try:
         if handle is not None:
-            for line in _last_rows(handle, end, options["lines"], matches):
+            rows, partial = _last_rows(handle, end, options["lines"], matches)
+            for line in rows:
                 show(line)
+            end -= partial  # follow from the start of a row still being written
         if options["follow"]:
             current = (lambda: paths.fill(conf.PATH, paths.today())) if templated else (lambda: name)
-            # follow() takes the handle over (it closes it when it moves on).
-            following, handle = handle, None
-            for line in follow(current, handle=following, offset=end, poll_interval=options["poll_interval"]):
+            for line in follow(current, handle=handle, offset=end, poll_interval=options["poll_interval"]):
                 row, _ = reader.problems_of(line)
                 if row is not None and matches(row):
                     show(line)
     except KeyboardInterrupt:
         return
+    except reader.READ_ERRORS as exc:
+        raise CommandError(f"{name}: cannot read: {exc}", returncode=USAGE) from None
     finally:
         if handle is not None and name != "-":
-            handle.close()
+            handle.close()  # follow() may have closed it already: harmless
 
 
 def _open(name: str, following: bool) -> tuple[Any, int]:
     try:
         handle = reader.open_log(name)
-    except FileNotFoundError:
-        if following:
-            return None, 0  # follow waits for it to appear
-        raise CommandError(f"{name}: no such file", returncode=USAGE) from None
     except OSError as exc:
+        if following:
+            return None, 0  # follow waits for it to appear (and says why if it is not just missing)
+        if isinstance(exc, FileNotFoundError):
+            raise CommandError(f"{name}: no such file", returncode=USAGE) from None
         raise CommandError(f"{name}: cannot read: {exc.strerror}", returncode=USAGE) from None
     if name.endswith(".gz") or name == "-":
         return handle, -1
     return handle, os.fstat(handle.fileno()).st_size
 
 
-def _last_rows(handle: Any, end: int, count: int, matches: Match) -> list[bytes]:
-    """The last ``count`` matching rows, oldest first."""
-    if count == 0:
-        return []
+def _last_rows(handle: Any, end: int, count: int, matches: Match) -> tuple[list[bytes], int]:
+    """The last ``count`` matching rows, oldest first, and the length of a row still being written."""
     if end < 0:  # compressed or piped: no seeking back, so read it through
         kept: collections.deque[bytes] = collections.deque(maxlen=count)
         for line in handle:
             row, _ = reader.problems_of(line)
             if row is not None and matches(row):
                 kept.append(line)
-        return list(kept)
-    found = []
+        return list(kept), 0
+    found: list[bytes] = []
+    partial = 0
     for line in reader.lines_from_end(handle, end):
         if not line.endswith(b"\n"):
-            continue  # still being written: -f prints it once it is whole
+            partial = len(line)  # still being written: -f prints it once it is whole
+            continue
+        if len(found) == count:
+            break
         row, _ = reader.problems_of(line)
         if row is not None and matches(row):
             found.append(line)
-            if len(found) == count:
-                break
     found.reverse()
-    return found
+    return found, partial
 
 
 def _matcher(options: dict[str, Any]) -> Match:
@@ -134,7 +136,8 @@ def _matcher(options: dict[str, Any]) -> Match:
 def _printer(command: BaseCommand, as_json: bool) -> Callable[[bytes], None]:
     def show(line: bytes) -> None:
         if as_json:
-            command.stdout.write(line.decode("utf-8", "replace"), ending="")
+            text = line.decode("utf-8", "replace").removesuffix("\n")
+            command.stdout.write(to_terminal(command, text, json=True))
         else:
             row, _ = reader.problems_of(line)
             assert row is not None

@@ -137,3 +137,28 @@ def test_without_duckdb_a_clear_message_names_the_extra(tmp_path: Path, no_duckd
     )
     assert status == 2
     assert "django-sessionlog[duckdb]" in err
+
+
+def test_rows_with_any_rfc3339_timestamp_are_all_exported(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl",
+        row(session_id="lower", timestamp="2026-11-24t10:00:00z"),
+        row(session_id="offset", timestamp="2026-11-24T12:00:00+02:00"),
+    )
+    _, err, status = sessionlog("export", str(log), "--to", str(tmp_path / "out"))
+    assert status == 0
+    assert "could not read" not in err
+    assert exported(tmp_path / "out", "SELECT session_id FROM t ORDER BY 1") == [("lower",), ("offset",)]
+
+
+def test_a_partly_unreadable_source_exits_2_and_exports_nothing_from_it(tmp_path: Path) -> None:
+    import gzip
+
+    packed = gzip.compress(
+        b"".join(json.dumps(r).encode() + b"\n" for r in day_rows("2026-11-24", *"abcdefgh"))
+    )
+    (tmp_path / "cut.jsonl.gz").write_bytes(packed[: len(packed) // 2])
+    _, err, status = sessionlog("export", str(tmp_path / "cut.jsonl.gz"), "--to", str(tmp_path / "out"))
+    assert status == 2
+    assert "cannot read" in err
+    assert not (tmp_path / "out").exists()

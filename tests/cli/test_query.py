@@ -127,3 +127,50 @@ def test_without_duckdb_installed_a_clear_message_names_the_extra(tmp_path: Path
     _, err, status = sessionlog("query", "SELECT 1", str(write_log(tmp_path / "s.jsonl", row())))
     assert status == 2
     assert "pip install 'django-sessionlog[duckdb]'" in err
+
+
+def test_every_row_validate_accepts_reaches_the_sessions_view(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl",
+        row(session_id="lower", timestamp="2026-11-24t19:25:55z"),
+        row(session_id="offset", timestamp="2026-11-24T21:25:55.123456789+02:00"),
+        row(session_id="space", timestamp="2026-11-24 19:25:55Z"),
+        row(session_id="int64", duration_ms=2**63 - 1),
+    )
+    assert sessionlog("validate", str(log))[2] == 0
+    rows, err, _ = query("SELECT session_id, CAST(timestamp AS VARCHAR) t FROM sessions ORDER BY 1", log)
+    assert rows == [
+        {"session_id": "int64", "t": "2026-11-24 19:25:55.344793+00"},
+        {"session_id": "lower", "t": "2026-11-24 19:25:55+00"},
+        {"session_id": "offset", "t": "2026-11-24 19:25:55.123456+00"},
+        {"session_id": "space", "t": "2026-11-24 19:25:55+00"},
+    ]
+    assert err == ""
+
+
+def test_an_integer_beyond_64_bits_is_invalid_as_the_warehouse_types_say(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(duration_ms=2**70))
+    out, _, status = sessionlog("validate", str(log))
+    assert status == 1
+    assert "duration_ms: expected int <= 9223372036854775807" in out
+
+
+def test_json_output_writes_decimals_and_intervals(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(), row(timestamp="2026-11-24T19:26:55.344793Z"))
+    rows, _, status = query(
+        "SELECT sum(iterations) * 1.5 AS d, max(timestamp) - min(timestamp) AS span FROM sessions", log
+    )
+    assert status == 0
+    assert rows == [{"d": 6.0, "span": 60.0}]
+
+
+def test_table_to_a_terminal_escapes_control_characters(tmp_path: Path) -> None:
+    from django.core.management import call_command
+
+    from .test_tail import Terminal
+
+    log = write_log(tmp_path / "s.jsonl", row(model="x\u202ey"))
+    terminal = Terminal()
+    call_command("sessionlog", "query", "SELECT model FROM sessions", str(log), stdout=terminal)
+    assert "\u202e" not in terminal.buffer.getvalue()
+    assert "\\u202e" in terminal.buffer.getvalue()

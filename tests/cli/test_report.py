@@ -216,3 +216,11 @@ def test_markup_in_rows_changes_nothing_in_the_rendered_page(tmp_path: Path) -> 
     assert "<img" not in hostile_page.dom
     assert hostile_page.dom.count("<script") == 1
     assert "alert(1)" in hostile_page.dom  # shown as text
+
+
+def test_an_output_path_that_cannot_be_written_exits_2(tmp_path: Path) -> None:
+    _, err, status = sessionlog(
+        "report", "-o", str(tmp_path / "missing" / "r.html"), str(sample_log(tmp_path))
+    )
+    assert status == 2
+    assert "cannot write the report" in err

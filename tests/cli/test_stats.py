@@ -71,3 +71,8 @@ def test_markup_and_control_characters_in_kinds_are_escaped_in_the_table(tmp_pat
     out, _, _ = sessionlog("stats", str(log))
     assert "\x1b" not in out
     assert "\\x1b[31mred" in out
+
+
+def test_the_span_is_shown_in_utc_whatever_the_rows_offset(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(timestamp="2026-11-24T23:30:00+05:00"))
+    assert "span      2026-11-24 18:30:00 to 2026-11-24 18:30:00 UTC" in sessionlog("stats", str(log))[0]

@@ -172,7 +172,17 @@ class Follower:
             env=env,
         )
         os.set_blocking(self.process.stdout.fileno(), False)  # type: ignore[union-attr]
+        os.set_blocking(self.process.stderr.fileno(), False)  # type: ignore[union-attr]
         self.buffer = b""
+        self.errors = b""
+
+    def said(self, text: str, timeout: float = 20.0) -> bool:
+        """Whether stderr shows ``text`` within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.errors and time.monotonic() < deadline:
+            self.errors += self.process.stderr.read() or b""  # type: ignore[union-attr]
+            time.sleep(0.02)
+        return text.encode() in self.errors
 
     def ids(self, count: int, timeout: float = 20.0) -> list[str]:
         deadline = time.monotonic() + timeout
@@ -188,7 +198,7 @@ class Follower:
     def interrupt(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGINT)
         _, err = self.process.communicate(timeout=20)
-        return self.process.returncode, err.decode()
+        return self.process.returncode, (self.errors + (err or b"")).decode()
 
 
 def append(path: Path, *ids: str) -> None:
@@ -248,3 +258,75 @@ def test_follow_holds_a_half_written_line_until_its_newline(tmp_path: Path) -> N
         assert follower.ids(1) == ["whole"]
     finally:
         follower.interrupt()
+
+
+def test_a_truncated_gzip_log_exits_2_without_a_traceback(tmp_path: Path) -> None:
+    import gzip
+
+    packed = gzip.compress(b"".join(line(item) for item in rows(50)))
+    (tmp_path / "cut.jsonl.gz").write_bytes(packed[: len(packed) // 2])
+    _, err, status = sessionlog("tail", str(tmp_path / "cut.jsonl.gz"))
+    assert status == 2
+    assert "cannot read" in err
+
+
+class Terminal:
+    """A stdout that says it is a terminal."""
+
+    def __init__(self) -> None:
+        import io
+
+        self.buffer = io.StringIO()
+
+    def write(self, text: str) -> int:
+        return self.buffer.write(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_json_lines_to_a_terminal_escape_what_a_terminal_would_act_on(tmp_path: Path) -> None:
+    from django.core.management import call_command
+
+    log = write_log(tmp_path / "s.jsonl", row(model="a\u202eb\x85c\u2028d"))
+    terminal = Terminal()
+    call_command("sessionlog", "tail", "--json", str(log), stdout=terminal)
+    shown = terminal.buffer.getvalue()
+    assert "\u202e" not in shown
+    assert "\x85" not in shown
+    assert json.loads(shown)["model"] == "a\u202eb\x85c\u2028d"  # still the same JSON
+    piped, _, _ = sessionlog("tail", "--json", str(log))
+    assert "\u202e" in piped  # raw for jq when piped
+
+
+def test_follow_picks_up_a_row_that_was_half_written_when_it_started(tmp_path: Path) -> None:
+    whole = line(row(session_id="b"))
+    log = write_log(tmp_path / "s.jsonl", row(session_id="a"), whole[:40])
+    follower = Follower("-n", "5", str(log))
+    try:
+        assert follower.ids(1) == ["a"]
+        with open(log, "ab") as out:
+            out.write(whole[40:])
+        assert follower.ids(1) == ["b"]
+    finally:
+        follower.interrupt()
+
+
+def test_follow_waits_out_a_folder_in_the_place_of_the_log(tmp_path: Path) -> None:
+    log = tmp_path / "s.jsonl"
+    log.mkdir()
+    follower = Follower(str(log))
+    try:
+        assert follower.said("cannot follow")
+        assert follower.process.poll() is None  # still running, waiting
+        log.rmdir()
+        write_log(log, row(session_id="after"))
+        assert follower.ids(1) == ["after"]
+    finally:
+        status, err = follower.interrupt()
+    assert status == 0
+    assert err.count("cannot follow") == 1  # said once, not at every poll
+    assert "Traceback" not in err

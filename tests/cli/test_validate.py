@@ -228,3 +228,29 @@ def test_validate_agrees_with_the_json_schema_it_prints(tmp_path: Path) -> None:
         by_us = sessionlog("validate", str(log))[2] == 0
         by_schema = validator.is_valid(case)
         assert by_us == by_schema, case
+
+
+def test_a_last_line_cut_inside_a_character_is_a_torn_write(tmp_path: Path) -> None:
+    whole = json.dumps(row(prompt="cut here …"), ensure_ascii=False).encode()
+    cut = whole[: whole.index("…".encode()) + 1]  # the first of the ellipsis's three bytes
+    log = write_log(tmp_path / "s.jsonl", row(), cut)
+    out, _, status = sessionlog("validate", str(log))
+    assert status == 1
+    assert f"{log}:2: torn write" in out
+
+
+def test_a_corrupt_gzip_file_is_unreadable_not_a_crash(tmp_path: Path) -> None:
+    packed = gzip.compress(json.dumps(row()).encode() * 50)
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(packed[:20] + bytes(200) + packed[220:])
+    _, err, status = sessionlog("validate", str(broken))
+    assert status == 2
+    assert f"{broken}: cannot read" in err
+
+
+def test_standard_input_is_read_and_left_open(tmp_path: Path) -> None:
+    data = json.dumps(row()) + "\n" + json.dumps(row(iterations=True)) + "\n"
+    result = django_admin("sessionlog", "validate", "-", "-", input=data)
+    assert result.returncode == 1, result.stderr
+    assert "-:2: iterations: expected int, got bool" in result.stdout
+    assert "Traceback" not in result.stderr
