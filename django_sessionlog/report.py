@@ -14,10 +14,10 @@ import itertools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 from .rules import Row
-from .summary import PERCENTILES, Summary, percentile
+from .summary import PERCENTILES, Summary, floats, percentile
 
 #: Numbers and hex ids vary between errors that are the same error
 #: ("worker W-9123 is not on the roster"); they are folded to ``#``.
@@ -62,6 +62,10 @@ class ReportData(Summary):
     top: int = 10
     examples: int = 3
     max_error_groups: int = 10_000
+    by_day: defaultdict[datetime.date, defaultdict[str, float]] = field(
+        default_factory=lambda: defaultdict(floats)
+    )
+    by_model: defaultdict[str, defaultdict[str, float]] = field(default_factory=lambda: defaultdict(floats))
     most_retried: list[tuple[int, int, int, Brief]] = field(default_factory=list)
     slowest: list[tuple[int, int, Brief]] = field(default_factory=list)
     # Error groups live in parallel lists indexed by group number: a list
@@ -77,12 +81,14 @@ class ReportData(Summary):
     _retried_floor: int = -1
     _slowest_floor: int = -1
 
-    def add(self, row: Row, weight: float = 1.0, detail: tuple[Any, ...] = ()) -> None:
+    def add(self, row: Row, weight: float = 1.0) -> None:
+        Summary.add(self, row, weight)
+        verdict = row.final_verdict
         moment = row.timestamp
         if moment.tzinfo is not UTC:
             moment = moment.astimezone(UTC)
-        # The report's own tables, by day and by model, ride on the summary's key.
-        Summary.add(self, row, weight, (moment.date(), row.model))
+        self.by_day[moment.date()][verdict] += weight
+        self.by_model[row.model][verdict] += weight
         groups, counts, wanted = self._group_of_message, self.error_counts, self.error_wanted
         for attempt in row.attempts or ():
             error = attempt.error
@@ -133,13 +139,9 @@ class ReportData(Summary):
 
     # --- what the page shows -----------------------------------------------
 
-    @property
-    def by_model(self) -> defaultdict[Any, defaultdict[str, float]]:
-        return self.table(5)
-
     def days(self) -> list[tuple[str, dict[str, float]]]:
         """Every day from the first to the last, gaps included, so the bars keep time."""
-        by_day = self.table(4)
+        by_day = self.by_day
         if not by_day:
             return []
         first, last = min(by_day), max(by_day)
