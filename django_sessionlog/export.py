@@ -115,7 +115,7 @@ def export(
                     usable = staged.files == [source] and staged.longest < duck.DEFAULT_MAXIMUM_OBJECT_SIZE
                 except duckdb.Error:
                     usable = False
-            _add(result.tally, staged.tally)
+            result.tally.add(staged.tally)
             result.rows += staged.rows
             if not staged.rows or not staged.files:  # nothing valid, or unreadable
                 continue
@@ -181,12 +181,3 @@ def _put(made: str, partition: str, name: str) -> str:
         if os.path.exists(temporary):
             os.unlink(temporary)
     return target
-
-
-def _add(total: reader.Tally, part: reader.Tally) -> None:
-    total.lines += part.lines
-    total.valid += part.valid
-    total.invalid += part.invalid
-    total.skipped += part.skipped
-    total.torn += part.torn
-    total.unreadable.extend(part.unreadable)

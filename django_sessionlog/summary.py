@@ -48,6 +48,14 @@ def floats() -> defaultdict[Any, float]:
     return defaultdict(float)
 
 
+def add_tables(into: Mapping[Any, defaultdict[Any, float]], other: Mapping[Any, Mapping[Any, float]]) -> None:
+    """Add counts table to table: ``into[a][b] += other[a][b]``."""
+    for key, counts in other.items():
+        target = into[key]
+        for inner, count in counts.items():
+            target[inner] += count
+
+
 @dataclass
 class Summary:
     """What ``stats`` prints; ``report.ReportData`` builds on it.
@@ -96,6 +104,23 @@ class Summary:
                 self.fills_checked += weight
                 if grounded:
                     self.fills_grounded += weight
+
+    def merge(self, other: Summary) -> None:
+        """Add the counts of ``other``: the same figures over another part of the rows."""
+        self.rows += other.rows
+        self.sessions += other.sessions
+        self.sampled_rows += other.sampled_rows
+        firsts = [m for m in (self.first, other.first) if m is not None]
+        lasts = [m for m in (self.last, other.last) if m is not None]
+        self.first = min(firsts) if firsts else None
+        self.last = max(lasts) if lasts else None
+        add_tables(self.by_kind, other.by_kind)
+        add_tables(self.durations_by_kind, other.durations_by_kind)
+        for value, count in other.iterations.items():
+            self.iterations[value] += count
+        self.fills_accepted += other.fills_accepted
+        self.fills_checked += other.fills_checked
+        self.fills_grounded += other.fills_grounded
 
     def roster(self) -> tuple[float, float, float]:
         """(accepted fills, of them checked by the roster check, of them grounded)."""

@@ -17,9 +17,8 @@ from typing import Any
 
 from django.core.management import BaseCommand, CommandError
 
-from .. import reader
 from ..conf import conf
-from ..report import ReportData
+from ..report import gather
 from ..report_html import render
 from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files
 
@@ -41,13 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
     files = resolve_files(options)
     since, until = options["since"], options["until"]
-    tally = reader.Tally()
-    data = ReportData()
-    inside = reader.in_window(since, until)
-    add = data.add
-    for _, _, _, row in reader.iter_rows(files, tally):
-        if inside is None or inside(row):
-            add(row, row.weight)
+    data, tally = gather(files, since, until)
     report_unreadable(command, tally)
     page = render(data, tally, trace_url=conf.TRACE_URL, since=since, until=until, sources=files)
     output = options["output"]
