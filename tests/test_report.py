@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from pathlib import Path
@@ -84,7 +85,7 @@ def test_parts_of_a_split_log_cover_every_line_once(tmp_path: Path) -> None:
     assert len(parts) == 4
     assert parts[0].start == 0
     assert parts[-1].end == log.stat().st_size
-    assert all(a.end == b.start for a, b in zip(parts, parts[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(parts))
     data = log.read_bytes()
     assert all(data[part.start - 1 : part.start] == b"\n" for part in parts[1:])
 
