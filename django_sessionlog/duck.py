@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 
@@ -31,8 +31,6 @@ from .rules import Row
 #: Where DuckDB refuses a line by default (16 MB); our limit follows the
 #: longest line actually staged, so any row the app wrote loads.
 DEFAULT_MAXIMUM_OBJECT_SIZE = 16 << 20
-
-EXTRA_NAME = "duckdb"
 
 
 class MissingDuckDB(Exception):
@@ -181,39 +179,38 @@ def stage(
     for number, name in enumerate(names):
         copy = os.path.join(folder, f"{number}.jsonl")
         if name == "-":
-            _copy_valid(name, copy, tally, staged, inside)
+            with open(copy, "wb", buffering=1 << 20) as out:
+                _read(name, staged, tally, inside, out)
             staged.files.append(copy)
             continue
         before = (tally.invalid, tally.skipped, len(tally.unreadable))
         rows = staged.rows
-        for _, _, line, row in reader.iter_rows([name], tally):
-            staged.longest = max(staged.longest, len(line))
-            if inside is None or inside(row):
-                staged.rows += 1
+        _read(name, staged, tally, inside)
         if (tally.invalid, tally.skipped, len(tally.unreadable)) == before:
             if staged.rows > rows:
                 staged.files.append(name)
         elif len(tally.unreadable) == before[2]:
-            _copy_valid(name, copy, reader.Tally(), None, inside)
+            # Copy pass: the rows were counted above, so count into throwaways.
+            with open(copy, "wb", buffering=1 << 20) as out:
+                _read(name, Staged(folder), reader.Tally(), inside, out)
             staged.files.append(copy)
     return staged
 
 
-def _copy_valid(
+def _read(
     name: str,
-    path: str,
+    staged: Staged,
     tally: reader.Tally,
-    staged: Staged | None,
     inside: Callable[[Row], bool] | None,
+    out: IO[bytes] | None = None,
 ) -> None:
-    """Copy the valid v1 lines of one log; count them into ``staged`` when given."""
-    with open(path, "wb", buffering=1 << 20) as out:
-        for _, _, line, row in reader.iter_rows([name], tally):
+    """Count one log's valid rows into ``staged``; copy their lines to ``out`` when given."""
+    for _, _, line, row in reader.iter_rows([name], tally):
+        if out is not None:
             out.write(line if line.endswith(b"\n") else line + b"\n")
-            if staged is not None:
-                staged.longest = max(staged.longest, len(line))
-                if inside is None or inside(row):
-                    staged.rows += 1
+        staged.longest = max(staged.longest, len(line))
+        if inside is None or inside(row):
+            staged.rows += 1
 
 
 def connect(duckdb: ModuleType) -> Any:

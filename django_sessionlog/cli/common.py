@@ -7,7 +7,6 @@ import datetime
 import re
 import sys
 import time
-import unicodedata
 from typing import Any, TextIO
 
 from django.core.management import BaseCommand, CommandError
@@ -113,10 +112,6 @@ def to_terminal(command: BaseCommand, text: str, *, json: bool = False) -> str:
     if not command.stdout.isatty():
         return text
     return json_safe(text) if json else safe(text)
-
-
-def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def write_json(command: BaseCommand, value: Any) -> None:
