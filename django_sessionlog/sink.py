@@ -7,18 +7,33 @@ interleave and none is lost. Before each row the path is ``stat``-ed, as
 ``logging.handlers.WatchedFileHandler`` does, so a file renamed away by
 logrotate is noticed and the row goes to a new file at the path.
 
-Nothing here may fail a request: every error becomes one warning on the
-``django_sessionlog`` logger (unless ``raise_errors``), and the next row
-tries again from a fresh open.
+A full disk can cut a row short, and the next row appended, by this process
+or by any other worker, would be glued onto the fragment and lost with it.
+So a writer whose row was cut short says so on the file itself: it sets the
+file's sticky bit, which the kernel ignores on a regular file and which
+``FILE_MODE`` can never hold. Every writer already gets the mode in its
+per-row ``stat``; while the bit is set it looks at the file's last byte,
+starts its row on a fresh line if the file ends in a fragment, and clears
+the bit once its row is whole. The usual path costs nothing more.
+
+Nothing here may fail a request: a row that cannot be written becomes a
+warning on the ``django_sessionlog`` logger (unless ``raise_errors``), and
+the next row tries again from a fresh open. While the same fault lasts
+(a full disk loses every row) the warnings are summarised, at most one a
+second, so they do not flood the log they would often be written to.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
+import stat
 import threading
+import time
 import weakref
+from dataclasses import dataclass
 
 from . import paths
 from .encoding import DEFAULT_DAEMON, as_row, encode_line
@@ -27,6 +42,14 @@ from .records import SessionRecord
 logger = logging.getLogger("django_sessionlog")
 
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+
+#: The mode bit that says "a row was cut short here, not repaired yet".
+TORN_MARK = stat.S_ISVTX
+
+#: While one fault lasts, at most one warning per this many seconds.
+REPORT_EVERY = 1.0
+
+_now = time.monotonic
 
 _instances: weakref.WeakSet[SessionLogger] = weakref.WeakSet()
 
@@ -40,6 +63,22 @@ def _reset_locks_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_locks_after_fork)
+
+
+class CutShort(OSError):
+    """A row cut short whose rest could not follow it directly: the row is lost."""
+
+
+@dataclass
+class _Outage:
+    """Rows lost to one fault since the last row that was written."""
+
+    cause: tuple[str, type[BaseException], int | None]
+    began: float
+    lost: int = 0
+    unreported: int = 0
+    reported: float = 0.0
+    last_session: str = ""
 
 
 class SessionLogger:
@@ -67,14 +106,20 @@ class SessionLogger:
         self._fd: int | None = None
         self._fd_path = ""
         self._fd_id: tuple[int, int] = (0, 0)
-        # Set when our own line was cut short (the disk filled mid-row): the
-        # next row then starts on a fresh line if the file still ends in the
-        # fragment, so the fragment never swallows a good row.
-        self._torn_tail = False
+        # Our own row was cut short and the file may still end in it; kept
+        # besides the mark on the file, which another owner may not let us set.
+        self._torn = False
+        self._outage: _Outage | None = None
+        self._rows_lost = 0
         _instances.add(self)
 
     def __repr__(self) -> str:
         return f"<SessionLogger {self.path!r}>"
+
+    @property
+    def rows_lost(self) -> int:
+        """Rows this logger could not write since it was made (each one warned of or summarised)."""
+        return self._rows_lost
 
     def append(self, record: SessionRecord) -> None:
         """Write one row; never raises unless ``raise_errors``."""
@@ -87,30 +132,23 @@ class SessionLogger:
         except Exception as exc:
             if self.raise_errors:
                 raise
-            logger.warning(
-                "django_sessionlog: could not write session %r to %s: %s",
-                record.session_id,
-                path,
-                exc,
-            )
+            self._lost(record.session_id, path, exc)
+        else:
+            if self._outage is not None:
+                self._recovered(path)
 
     def write_line(self, line: bytes, path: str | None = None) -> None:
         """Append one encoded line (ending in ``\\n``) to ``path``; raises OSError."""
         path = path or self.path
         with self._lock:
             try:
-                fd = self._current_fd(path)
-                if self._torn_tail:
-                    if _ends_without_newline(path):
-                        line = b"\n" + line
-                    self._torn_tail = False
-                written = os.write(fd, line)
-                while written < len(line):
-                    # A short write only happens as the disk fills; finish
-                    # the line or fail trying, and remember it may be torn.
-                    self._torn_tail = True
-                    written += os.write(fd, memoryview(line)[written:])
-                    self._torn_tail = False
+                fd, mode = self._current_fd(path)
+                if mode & TORN_MARK or self._torn:
+                    self._write_after_a_tear(fd, mode, line, path)
+                else:
+                    written = os.write(fd, line)
+                    if written < len(line):
+                        self._write_rest(fd, mode, line, written)
             except BaseException:
                 self._close()
                 raise
@@ -124,7 +162,86 @@ class SessionLogger:
         # its descriptor back instead of holding it for the process's life.
         self._close()
 
-    def _current_fd(self, path: str) -> int:
+    # --- a file that may end in a fragment ------------------------------------
+
+    def _write_rest(self, fd: int, mode: int, line: bytes, written: int) -> None:
+        """Finish a line whose write was cut short (only a filling disk does that).
+
+        Until the line is whole the file ends in a fragment, so first the
+        file is marked for every other writer. Then the rest is tried; it
+        belongs to the row only if nothing landed between the two writes.
+        The file's size says so before the write, and the descriptor's
+        offset after it (``O_APPEND`` leaves it at the end of what this
+        write put there). A row another writer started on a fresh line
+        ends the fragment; the rest then stays unwritten, so it does not
+        become a second one.
+        """
+        self._torn = True
+        self._set_mode(fd, mode | TORN_MARK)
+        end = os.lseek(fd, 0, os.SEEK_CUR)
+        while written < len(line):
+            if os.fstat(fd).st_size != end:
+                raise CutShort(errno.EIO, "the row was cut short and another row was written after it")
+            count = os.write(fd, memoryview(line)[written:])
+            after = os.lseek(fd, 0, os.SEEK_CUR)
+            if count <= 0 or after != end + count:
+                raise CutShort(errno.EIO, "the row was cut short and another write landed before its rest")
+            written += count
+            end = after
+        self._repaired(fd, mode, end)
+
+    def _write_after_a_tear(self, fd: int, mode: int, line: bytes, path: str) -> None:
+        """Write a row to a file that may end in a fragment: on a fresh line if it does."""
+        if self._ends_mid_line(path):
+            line = b"\n" + line
+        written = os.write(fd, line)
+        if written < len(line):
+            self._write_rest(fd, mode, line, written)
+        else:
+            self._repaired(fd, mode, os.lseek(fd, 0, os.SEEK_CUR))
+
+    def _repaired(self, fd: int, mode: int, end: int) -> None:
+        """Our row is whole, so the file ends in a whole line: take the mark off.
+
+        Only while our row is still the last thing in the file: a row cut
+        short by another writer since then keeps its mark.
+        """
+        self._torn = False
+        if os.fstat(fd).st_size == end:
+            self._set_mode(fd, mode & ~TORN_MARK)
+
+    def _ends_mid_line(self, path: str) -> bool:
+        """Whether the file we write ends in a fragment; True when it cannot be told.
+
+        Read through a descriptor of its own (the writer's is write-only) and
+        only if it is still our file. When in doubt a fresh line is started:
+        a blank line costs no row, a glued one costs one.
+        """
+        try:
+            reader = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return True
+        try:
+            st = os.fstat(reader)
+            if (st.st_dev, st.st_ino) != self._fd_id:
+                return True
+            return st.st_size > 0 and os.pread(reader, 1, st.st_size - 1) != b"\n"
+        except OSError:
+            return True
+        finally:
+            os.close(reader)
+
+    def _set_mode(self, fd: int, mode: int) -> None:
+        # A file of another owner, or a file system without modes, keeps its
+        # mode: then only this process knows of its own fragment.
+        with contextlib.suppress(OSError, AttributeError):
+            if stat.S_IMODE(mode) != stat.S_IMODE(os.fstat(fd).st_mode):
+                os.fchmod(fd, stat.S_IMODE(mode))
+
+    # --- the descriptor ---------------------------------------------------------
+
+    def _current_fd(self, path: str) -> tuple[int, int]:
+        """The descriptor to write to and the file's mode, opening the path anew if it changed."""
         fd = self._fd
         if fd is not None and path == self._fd_path:
             try:
@@ -132,12 +249,12 @@ class SessionLogger:
             except FileNotFoundError:
                 st = None
             if st is not None and (st.st_dev, st.st_ino) == self._fd_id:
-                return fd
+                return fd, st.st_mode
         # Renamed by logrotate, deleted, a new day, or nothing open yet.
         self._close()
         return self._open(path)
 
-    def _open(self, path: str) -> int:
+    def _open(self, path: str) -> tuple[int, int]:
         try:
             fd = os.open(path, _OPEN_FLAGS, self.file_mode)
         except FileNotFoundError:
@@ -152,7 +269,7 @@ class SessionLogger:
             os.close(fd)
             raise
         self._fd, self._fd_path, self._fd_id = fd, path, (st.st_dev, st.st_ino)
-        return fd
+        return fd, st.st_mode
 
     def _close(self) -> None:
         fd, self._fd = self._fd, None
@@ -160,21 +277,59 @@ class SessionLogger:
             with contextlib.suppress(OSError):
                 os.close(fd)
 
+    # --- saying what was lost ---------------------------------------------------
 
-def _ends_without_newline(path: str) -> bool:
-    """Whether the file still ends in the fragment of a torn row.
+    def _lost(self, session_id: str, path: str, exc: Exception) -> None:
+        """Count a lost row; warn at once for a new fault, then once a second while it lasts."""
+        now = _now()
+        cause = (path, type(exc), getattr(exc, "errno", None))
+        with self._lock:
+            self._rows_lost += 1
+            outage = self._outage
+            if outage is None or outage.cause != cause:
+                carried = outage.lost if outage is not None else 0
+                began = outage.began if outage is not None else now
+                outage = self._outage = _Outage(cause, began, lost=carried + 1, reported=now)
+                outage.last_session = session_id
+                summary = None
+            else:
+                outage.lost += 1
+                outage.unreported += 1
+                outage.last_session = session_id
+                if now - outage.reported < REPORT_EVERY:
+                    return
+                summary = (outage.unreported, now - outage.reported)
+                outage.unreported, outage.reported = 0, now
+        if summary is None:
+            logger.warning(
+                "django_sessionlog: could not write session %r to %s: %s "
+                "(while this lasts, lost rows are counted once a second)",
+                session_id,
+                path,
+                exc,
+            )
+        else:
+            count, seconds = summary
+            logger.warning(
+                "django_sessionlog: still cannot write to %s (%s): %d more row%s lost in %.1f s, the last session %r",
+                path,
+                exc,
+                count,
+                "" if count == 1 else "s",
+                seconds,
+                session_id,
+            )
 
-    Only asked after our own write was cut short: at any other time a file
-    ending mid-line is another process's row being written right now (a
-    large write grows the file in steps), not a fragment. A file we may not
-    read is taken as whole.
-    """
-    try:
-        with open(path, "rb") as existing:
-            existing.seek(0, os.SEEK_END)
-            if existing.tell() == 0:
-                return False
-            existing.seek(-1, os.SEEK_END)
-            return existing.read(1) != b"\n"
-    except OSError:
-        return False
+    def _recovered(self, path: str) -> None:
+        with self._lock:
+            outage, self._outage = self._outage, None
+        if outage is None:
+            return
+        logger.warning(
+            "django_sessionlog: writing to %s again after %.1f s: %d row%s lost in all, the last session %r",
+            path,
+            _now() - outage.began,
+            outage.lost,
+            "" if outage.lost == 1 else "s",
+            outage.last_session,
+        )

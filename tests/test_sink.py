@@ -147,7 +147,11 @@ def test_line_torn_by_a_full_disk_does_not_swallow_the_next_row(
     lines = log.read_bytes().split(b"\n")
     assert len(lines[0]) == 10
     assert json.loads(lines[1])["session_id"] == "next"
-    assert len(caplog.records) == 1
+    first, recovered = (r.getMessage() for r in caplog.records)
+    assert "'torn'" in first
+    assert "No space left" in first
+    assert "again" in recovered
+    assert "1 row lost in all" in recovered
 
 
 # --- faults: one warning, no exception, and recovery -------------------------
