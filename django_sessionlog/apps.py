@@ -13,10 +13,13 @@ class SessionLogConfig(AppConfig):
         # Wiring only: nothing here touches the disk (the sink opens its
         # file on the first row), so start-up never fails on the log.
         from . import default_logger, receivers
-        from .checks import check_settings
+        from .checks import check_settings, log_problems
         from .signals import iterate_finished
 
         checks.register(check_settings)
+        # gunicorn, uWSGI and ASGI servers never run the system checks: a
+        # misspelled key would switch logging off without a word.
+        log_problems()
         iterate_finished.connect(
             receivers.log_finished_session,
             dispatch_uid="django_sessionlog.log_finished_session",

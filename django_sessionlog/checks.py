@@ -17,6 +17,7 @@ one on purpose (``SILENCED_SYSTEM_CHECKS``) and a CI log can be searched:
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ from django.core.checks import CheckMessage, Error
 from django.utils.module_loading import import_string
 
 from . import paths
-from .conf import DEFAULTS
+from .conf import DEFAULTS, conf
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "PATH": (str, os.PathLike),
@@ -51,6 +52,8 @@ _TYPE_NAMES = {
     "TRACE_URL": "a string",
     "TRACE_HEADER": "a string",
 }
+logger = logging.getLogger("django_sessionlog")
+
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 
 
@@ -73,12 +76,12 @@ def check_settings(
     errors: list[CheckMessage] = []
     for key in user:
         if key not in DEFAULTS:
-            close = difflib.get_close_matches(str(key), DEFAULTS, n=1)
-            hint = f"Did you mean {close[0]!r}? " if close else ""
+            close = suggestion(key)
+            guess = f" (did you mean {close!r}?)" if close else ""
             errors.append(
                 Error(
-                    f"SESSIONLOG has an unknown key {key!r}.",
-                    hint=hint + "Known keys: " + ", ".join(DEFAULTS) + ".",
+                    f"SESSIONLOG has an unknown key {key!r}{guess}.",
+                    hint="Known keys: " + ", ".join(DEFAULTS) + ".",
                     id="django_sessionlog.E002",
                 )
             )
@@ -92,13 +95,51 @@ def check_settings(
                 Error(
                     f"SESSIONLOG[{key!r}] must be {_TYPE_NAMES[key]}, "
                     f"not {type(value).__name__} ({value!r}).",
-                    hint=f"The default is {DEFAULTS[key]!r}.",
+                    hint=f"The default is {_shown(key, DEFAULTS[key])}.",
                     id="django_sessionlog.E003",
                 )
             )
             continue
         errors.extend(_VALUE_CHECKS.get(key, _no_check)(value))
     return errors
+
+
+def suggestion(key: object) -> str | None:
+    """The known key a mistyped one most likely meant (``raise_errors``, ``PTAH``)."""
+    text = str(key).upper()
+    if text in DEFAULTS:
+        return text
+    close = difflib.get_close_matches(text, DEFAULTS, n=1)
+    return close[0] if close else None
+
+
+def problems() -> list[str]:
+    """What the checks find, one line each: for start-up logs and the commands' messages.
+
+    Servers (gunicorn, uWSGI, ASGI) never run the system checks, and the
+    ``sessionlog`` commands skip them to read logs while settings are being
+    fixed; a misspelled key must still be named somewhere.
+    """
+    return [f"{message.msg} [{message.id}]" for message in check_settings()]
+
+
+def log_problems() -> None:
+    """Log what the checks find at ERROR, once, from ``AppConfig.ready()``.
+
+    On the ``django_sessionlog`` logger, which Python's last-resort handler
+    prints to stderr even when the host configured no logging.
+    """
+    found = check_settings()
+    if not found:
+        return
+    for message in found:
+        logger.error("django_sessionlog: %s [%s] Hint: %s", message.msg, message.id, message.hint)
+    if not conf.PATH:
+        logger.error("django_sessionlog: sessions are not logged: SESSIONLOG['PATH'] is not set.")
+
+
+def _shown(key: str, value: Any) -> str:
+    return oct(value) if key == "FILE_MODE" else repr(value)
 
 
 def _no_check(value: Any) -> list[CheckMessage]:
@@ -213,7 +254,7 @@ def _check_file_mode(value: int) -> list[CheckMessage]:
         return []
     return [
         Error(
-            f"SESSIONLOG['FILE_MODE'] = {value!r} is not a file mode.",
+            f"SESSIONLOG['FILE_MODE'] = {_shown('FILE_MODE', value)} is not a file mode.",
             hint="Give permission bits from 0 to 0o777, such as 0o640.",
             id="django_sessionlog.E008",
         )

@@ -83,9 +83,25 @@ def write_log(path: Path, *items: dict[str, Any] | bytes) -> Path:
 REPO = Path(__file__).resolve().parents[1]
 
 
-def django_admin(*args: str, timeout: float = 60, **popen: Any) -> subprocess.CompletedProcess[str]:
-    """Run ``django-admin`` in a child process with the test settings, as a user would."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO)}
+def django_admin(
+    *args: str,
+    timeout: float = 60,
+    env_extra: dict[str, str] | None = None,
+    path: Path | None = None,
+    **popen: Any,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``django-admin`` in a child process with the test settings, as a user would.
+
+    ``path`` is put before the repository on ``PYTHONPATH`` (for a settings
+    module of the test's own); ``env_extra`` adds to the environment.
+    """
+    python_path = os.pathsep.join([*([str(path)] if path else []), str(REPO)])
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": python_path,
+        **(env_extra or {}),
+    }
     return subprocess.run(
         [sys.executable, "-m", "django", *args],
         capture_output=True,

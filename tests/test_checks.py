@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +9,8 @@ from django.core.checks import Error
 from django.test import override_settings
 
 from django_sessionlog.checks import check_settings
+
+from .logs import django_admin
 
 
 def errors_for(value: Any) -> list[Error]:
@@ -60,9 +63,22 @@ def test_setting_that_is_not_a_dict_is_e001() -> None:
 def test_unknown_key_is_e002_with_a_suggestion() -> None:
     [error] = errors_for({"PTAH": "x.jsonl"})
     assert error.id == "django_sessionlog.E002"
-    assert "'PTAH'" in error.msg
+    assert "unknown key 'PTAH' (did you mean 'PATH'?)" in error.msg
     assert error.hint is not None
-    assert "Did you mean 'PATH'?" in error.hint
+    assert "Known keys: PATH, DAEMON" in error.hint
+
+
+def test_a_key_in_the_wrong_case_is_e002_naming_the_right_one() -> None:
+    [error] = errors_for({"raise_errors": True})
+    assert error.id == "django_sessionlog.E002"
+    assert "(did you mean 'RAISE_ERRORS'?)" in error.msg
+
+
+def test_file_mode_messages_show_octal() -> None:
+    [wrong_type] = errors_for({"FILE_MODE": "640"})
+    assert wrong_type.hint == "The default is 0o640."
+    [out_of_range] = errors_for({"FILE_MODE": 0o1640})
+    assert "= 0o1640 is not a file mode" in out_of_range.msg
 
 
 @pytest.mark.parametrize(
@@ -160,3 +176,47 @@ def test_check_is_registered_with_django(tmp_path: Path) -> None:
     with override_settings(SESSIONLOG={"PTAH": "x"}):
         found = [m.id for m in checks.run_checks()]
     assert "django_sessionlog.E002" in found
+
+
+# --- named where no system check runs (servers, the sessionlog commands) ----
+
+
+def test_ready_logs_each_problem_at_error_with_its_id(caplog: pytest.LogCaptureFixture) -> None:
+    from django_sessionlog.checks import log_problems
+
+    with override_settings(SESSIONLOG={"PTAH": "x.jsonl"}), caplog.at_level(logging.ERROR):
+        log_problems()
+    said = [(r.name, r.levelno, r.getMessage()) for r in caplog.records]
+    assert said[0][:2] == ("django_sessionlog", logging.ERROR)
+    assert "unknown key 'PTAH' (did you mean 'PATH'?)" in said[0][2]
+    assert "django_sessionlog.E002" in said[0][2]
+    assert said[1][2] == "django_sessionlog: sessions are not logged: SESSIONLOG['PATH'] is not set."
+    assert len(said) == 2
+
+
+def test_ready_says_nothing_of_good_settings(caplog: pytest.LogCaptureFixture) -> None:
+    from django_sessionlog.checks import log_problems
+
+    with override_settings(SESSIONLOG={"PATH": "x.jsonl"}), caplog.at_level(logging.DEBUG):
+        log_problems()
+    assert caplog.records == []
+
+
+MISSPELLED = """
+SECRET_KEY = "x"
+INSTALLED_APPS = ["django_sessionlog"]
+SESSIONLOG = {"PTAH": "sessions.jsonl"}
+"""
+
+
+def test_a_misspelled_key_is_printed_at_start_up_with_no_logging_configured(tmp_path: Path) -> None:
+    # As under gunicorn: no system checks run, no LOGGING set; Python's own
+    # last-resort handler prints the app's ERROR to stderr.
+    (tmp_path / "misspelled.py").write_text(MISSPELLED)
+    result = django_admin(
+        "sessionlog", "schema", env_extra={"DJANGO_SETTINGS_MODULE": "misspelled"}, path=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"title": "session.iterate.v1"' in result.stdout
+    assert "SESSIONLOG has an unknown key 'PTAH' (did you mean 'PATH'?)" in result.stderr
+    assert "sessions are not logged" in result.stderr

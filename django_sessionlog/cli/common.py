@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from django.core.management import BaseCommand, CommandError
 
 from .. import paths, reader
+from ..checks import problems
 from ..conf import conf
 from ..encoding import encode_line
 
@@ -29,17 +30,29 @@ def add_files_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def setting_error(message: str) -> CommandError:
+    """An exit-2 error about ``SESSIONLOG``, naming what the system checks find wrong with it.
+
+    The commands skip the checks (a log must be readable while settings are
+    being fixed), so ``PATH is not set`` also says ``unknown key 'PTAH'``.
+    """
+    found = problems()
+    return CommandError("; ".join([message, *found]), returncode=USAGE)
+
+
 def resolve_files(options: dict[str, Any]) -> list[str]:
     try:
         return reader.expand(options["files"], conf.PATH)
     except reader.NoFiles as exc:
-        raise CommandError(str(exc), returncode=USAGE) from None
+        if options["files"]:
+            raise CommandError(str(exc), returncode=USAGE) from None
+        raise setting_error(str(exc)) from None
 
 
 def current_file() -> str:
     """This host's file of today, for ``tail`` without a file named."""
     if not conf.PATH:
-        raise CommandError("no file named, and SESSIONLOG['PATH'] is not set", returncode=USAGE)
+        raise setting_error("no file named, and SESSIONLOG['PATH'] is not set")
     if paths.is_template(conf.PATH):
         return paths.fill(conf.PATH, paths.today())
     return conf.PATH

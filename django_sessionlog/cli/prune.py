@@ -20,7 +20,7 @@ from django.core.management import BaseCommand, CommandError
 
 from .. import paths
 from ..conf import conf
-from .common import USAGE
+from .common import USAGE, setting_error
 
 HELP = "delete dated log files older than DAYS days"
 
@@ -61,10 +61,9 @@ def expired(template: str, days: int, today: datetime.date) -> list[str]:
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
     template = conf.PATH
     if "{date}" not in template:
-        raise CommandError(
+        raise setting_error(
             f"prune needs {{date}} in SESSIONLOG['PATH'] (it is {template!r}): without a date in the file "
-            "names there is nothing to tell old files by; rotate with logrotate instead",
-            returncode=USAGE,
+            "names there is nothing to tell old files by; rotate with logrotate instead"
         )
     today = datetime.datetime.now(datetime.timezone.utc).date()
     doomed = expired(template, options["older_than"], today)

@@ -188,6 +188,17 @@ def test_no_file_and_no_path_exits_2() -> None:
 
 
 @pytest.mark.parametrize(
+    "subcommand", [["validate"], ["stats"], ["tail"], ["report", "-o", "-"], ["prune", "--older-than", "1"]]
+)
+def test_a_command_without_path_names_the_misspelled_key(subcommand: list[str]) -> None:
+    with override_settings(SESSIONLOG={"PTAH": "sessions.jsonl"}):
+        _, err, status = sessionlog(*subcommand)
+    assert status == 2
+    assert "SESSIONLOG['PATH']" in err
+    assert "unknown key 'PTAH' (did you mean 'PATH'?)" in err
+
+
+@pytest.mark.parametrize(
     ("args", "status"),
     [
         (["validate", "--no-such-flag"], 2),
