@@ -117,11 +117,9 @@ def read_json_sql(
     allows ``t`` and ``z`` in lower case, which ``validate`` accepts and
     DuckDB's parser does not.
     """
-    listed = "[" + ", ".join(sql_literal(f) for f in files) + "]"
+    listed = ", ".join(sql_literal(f) for f in files)
     columns = {**COLUMNS, "timestamp": "VARCHAR"}
-    literal = (
-        "{" + ", ".join(f"{sql_literal(name)}: {sql_literal(kind)}" for name, kind in columns.items()) + "}"
-    )
+    literal = ",\n".join(f"      {sql_literal(name)}: {sql_literal(kind)}" for name, kind in columns.items())
     conditions = [
         f"schema = {sql_literal(SCHEMA_VERSION)}",
         *(f'"{name}" IS NOT NULL' for name in NEVER_NULL),
@@ -130,12 +128,31 @@ def read_json_sql(
         conditions.append(f"timestamp >= {sql_literal(since.isoformat())}::TIMESTAMPTZ")
     if until is not None:
         conditions.append(f"timestamp < {sql_literal(until.isoformat())}::TIMESTAMPTZ")
-    read = (
-        f"SELECT * REPLACE (TRY_CAST(upper(timestamp) AS TIMESTAMPTZ) AS timestamp) "
-        f"FROM read_json({listed}, format = 'newline_delimited', columns = {literal}, "
-        f"maximum_object_size = {maximum_object_size}, ignore_errors = true)"
+    # Laid out for a person: `schema --duckdb` prints this for pasting.
+    return (
+        "SELECT * FROM (\n"
+        "  SELECT * REPLACE (TRY_CAST(upper(timestamp) AS TIMESTAMPTZ) AS timestamp)\n"
+        f"  FROM read_json(\n    [{listed}],\n"
+        "    format = 'newline_delimited',\n"
+        f"    columns = {{\n{literal}\n    }},\n"
+        f"    maximum_object_size = {maximum_object_size},\n"
+        "    ignore_errors = true\n  )\n"
+        ")\nWHERE " + "\n  AND ".join(conditions)
     )
-    return f"SELECT * FROM ({read}) WHERE {' AND '.join(conditions)}"
+
+
+def view_sql(files: Sequence[str]) -> str:
+    """``CREATE OR REPLACE VIEW sessions`` over ``files``, for the DuckDB CLI (SPEC section 7).
+
+    The same columns and types as ``sessionlog query``, whatever the first
+    rows hold (DuckDB would guess them from a sample, and a key the writer
+    omits when empty makes the guess fail), and a torn or garbage line
+    leaves the query working. Unlike ``query``, nothing reads the lines
+    first, so a line DuckDB would misread stays unchecked: run
+    ``sessionlog validate`` for that.
+    """
+    select = read_json_sql(files, DEFAULT_MAXIMUM_OBJECT_SIZE)
+    return f"CREATE OR REPLACE VIEW sessions AS\n{select};"
 
 
 def is_remote(name: str) -> bool:

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
+import duckdb
 import jsonschema
+import pytest
+from django.test import override_settings
 
-from ..logs import row, sessionlog
+from .. import needs, readme
+from ..logs import line, row, sessionlog, write_log
 
 
 def test_schema_is_a_valid_draft_2020_12_json_schema() -> None:
@@ -23,3 +29,103 @@ def test_schema_names_every_key_of_the_row_and_what_is_required() -> None:
     assert "attempts" in schema["required"]
     assert schema["properties"]["final_verdict"]["enum"] == ["accepted", "infra_error", "max_iter_exhausted"]
     assert schema["properties"]["prompt"]["maxLength"] == 4000
+
+
+# --- schema --duckdb: the view for DuckDB outside the app (SPEC section 7) --
+
+
+def test_duckdb_view_without_duckdb_flag_takes_no_files(tmp_path: Path) -> None:
+    _, err, status = sessionlog("schema", str(tmp_path / "x.jsonl"))
+    assert status == 2
+    assert "--duckdb" in err
+
+
+def test_duckdb_view_of_the_configured_path_reads_it_as_one_glob(tmp_path: Path) -> None:
+    template = str(tmp_path / "sessions-{host}-{date}.jsonl")
+    with override_settings(SESSIONLOG={"PATH": template}):
+        out, _, status = sessionlog("schema", "--duckdb")
+    assert status == 0
+    assert out.startswith("CREATE OR REPLACE VIEW sessions AS\n")
+    assert out.rstrip().endswith(";")
+    assert f"['{tmp_path}/sessions-*-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].jsonl']" in out
+
+
+def test_duckdb_view_makes_named_files_absolute_and_keeps_remote_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    out, _, status = sessionlog("schema", "--duckdb", "logs/*.jsonl", "s3://bucket/sessions/*.jsonl.gz")
+    assert status == 0
+    assert f"['{tmp_path}/logs/*.jsonl', 's3://bucket/sessions/*.jsonl.gz']" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "settings", "message"),
+    [
+        (["-"], {"PATH": ""}, "name files, not -"),
+        ([], {"PATH": ""}, "SESSIONLOG['PATH'] is not set"),
+        ([], {"PTAH": "x.jsonl"}, "unknown key 'PTAH' (did you mean 'PATH'?)"),
+    ],
+)
+def test_duckdb_view_of_nothing_is_exit_2(args: list[str], settings: dict[str, str], message: str) -> None:
+    with override_settings(SESSIONLOG=settings):
+        _, err, status = sessionlog("schema", "--duckdb", *args)
+    assert status == 2
+    assert message in err
+
+
+def _log_whose_first_rows_hold_no_error(path: Path) -> Path:
+    """25,000 rows with no attempt error, artifact or roster answer, then three with, garbage, a torn row."""
+    quiet = row(attempts=[{"iteration": 1, "verdict_kind": "accepted"}])
+    del quiet["artifact"], quiet["grounded_in_roster"]
+    lines = [line({**quiet, "session_id": f"quiet-{n}"}) for n in range(25_000)]
+    lines += [line(row(session_id=f"phantom-{n}", kind="fill")) for n in range(3)]
+    lines += [b"not json at all\n", line(row(session_id="torn"))[:60]]
+    return write_log(path, *lines)
+
+
+def _duckdb_view(log: Path) -> str:
+    out, err, status = sessionlog("schema", "--duckdb", str(log))
+    assert status == 0, err
+    return out
+
+
+def test_plain_read_json_fails_on_such_a_log_which_is_why_the_view_exists(tmp_path: Path) -> None:
+    log = _log_whose_first_rows_hold_no_error(tmp_path / "sessions.jsonl")
+    with pytest.raises(duckdb.BinderException, match='Could not find key "error"'):
+        duckdb.sql(
+            f"SELECT a.error FROM read_json('{log}', format = 'newline_delimited', ignore_errors = true), "
+            "unnest(attempts) AS t(a)"
+        ).fetchall()
+
+
+def test_every_readme_duckdb_example_runs_as_written_on_the_view(tmp_path: Path) -> None:
+    log = _log_whose_first_rows_hold_no_error(tmp_path / "sessions.jsonl")
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(_duckdb_view(log))
+    [sql] = readme.blocks("Querying with DuckDB directly", "sql")
+    phantom, by_kind = readme.statements(sql)
+    assert [r[0] for r in connection.sql(phantom).fetchall()] == ["phantom-0", "phantom-1", "phantom-2"]
+    assert connection.sql(by_kind).fetchall() == [("fill", 2.0, 1834.0)]
+    columns = connection.sql("DESCRIBE sessions").fetchall()
+    assert dict((name, kind) for name, kind, *_ in columns)["artifact"] == "JSON"
+
+
+def test_the_duckdb_cli_runs_the_readme_examples_on_the_view(tmp_path: Path) -> None:
+    cli = needs.tool("duckdb")
+    log = _log_whose_first_rows_hold_no_error(tmp_path / "sessions.jsonl")
+    view = tmp_path / "sessions.sql"
+    view.write_text(_duckdb_view(log))
+    [sql] = readme.blocks("Querying with DuckDB directly", "sql")
+    phantom, _ = readme.statements(sql)
+    result = subprocess.run(
+        [cli, "-init", str(view), "-csv", "-noheader"],
+        input=phantom,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert [r.split(",")[0] for r in result.stdout.splitlines()] == ["phantom-0", "phantom-1", "phantom-2"]
