@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from . import duck, paths, reader
+from .outfiles import narrowed
 
 UTC = datetime.timezone.utc
 
@@ -85,8 +86,11 @@ def export(
     *,
     since: datetime.datetime | None = None,
     until: datetime.datetime | None = None,
+    file_mode: int = 0o640,
 ) -> Exported:
     """Export each source into ``to``; see the module's docstring.
+
+    The Parquet files hold what the log holds: they get its ``file_mode``.
 
     DuckDB writes a source's days in one ``COPY ... PARTITION_BY`` (its
     writers run in parallel, faster than a ``COPY`` per day); each file it
@@ -137,7 +141,8 @@ def export(
                         f"COPY (SELECT * FROM read_parquet({listed})) TO {duck.sql_literal(merged)} (FORMAT parquet)"
                     )
                     parts = [merged]
-                result.files.append(_put(parts[0], os.path.join(to, partition), name))
+                mode = narrowed(file_mode, folder)
+                result.files.append(_put(parts[0], os.path.join(to, partition), name, mode))
     result.files.sort()
     return result
 
@@ -164,7 +169,7 @@ def _write_days(
     return int(copied[0]) if copied else 0
 
 
-def _put(made: str, partition: str, name: str) -> str:
+def _put(made: str, partition: str, name: str, mode: int) -> str:
     """Move a finished Parquet file into its partition under ``name``, atomically.
 
     It is first moved next to its final place under a name no ``*.parquet``
@@ -175,6 +180,7 @@ def _put(made: str, partition: str, name: str) -> str:
     target = os.path.join(partition, name)
     temporary = os.path.join(partition, f".{name}.{os.getpid()}.tmp")
     try:
+        os.chmod(made, mode)  # still in our private folder: nobody has seen it yet
         shutil.move(made, temporary)
         os.replace(temporary, target)
     finally:

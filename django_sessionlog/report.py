@@ -11,11 +11,10 @@ from __future__ import annotations
 import concurrent.futures
 import datetime
 import heapq
-import itertools
 import multiprocessing
 import os
 import re
-import sys
+import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -83,7 +82,10 @@ class ReportData(Summary):
     error_wanted: list[int] = field(default_factory=lambda: [0])
     _group_of_label: dict[tuple[str, str], int] = field(default_factory=dict)
     _group_of_message: dict[tuple[str, str], int] = field(default_factory=dict)
-    _order: itertools.count[int] = field(default_factory=itertools.count)
+    # Rows are numbered in reading order so ties rank as in one pass; a part
+    # read in another process starts its numbers where the parts before end.
+    first_order: int = 0
+    _read: int = 0
     _retried_floor: int = -1
     _slowest_floor: int = -1
 
@@ -163,7 +165,8 @@ class ReportData(Summary):
         return self.error_counts[0]
 
     def _rank(self, row: Row, moment: datetime.datetime) -> None:
-        order = -next(self._order)
+        order = -(self.first_order + self._read)
+        self._read += 1
         brief = _brief(row, moment)
         _push(self.most_retried, (row.iterations, row.duration_ms, order, brief), self.top)
         _push(self.slowest, (row.duration_ms, order, brief), self.top)
@@ -241,33 +244,31 @@ def gather(
     until: datetime.datetime | None = None,
     workers: int | None = None,
     parallel_from: int = PARALLEL_FROM,
+    start_method: str | None = None,
 ) -> tuple[ReportData, reader.Tally]:
     """The report's figures over ``names``, big plain logs read on every core.
 
     Decoding is most of the cost and Python runs it on one core, so a big
-    log is cut at line boundaries and each part counted in a forked
-    process; the parts' figures add up to the same report (each part's
-    rows are ordered after the previous part's, so ties in the top lists
-    and the example sessions come out as in one pass).
+    log is cut at line boundaries and each part counted in a process of its
+    own; the parts' figures add up to the same report (each part numbers
+    its rows after the previous part's, so ties in the top lists and the
+    example sessions come out as in one pass). ``start_method`` is for
+    tests; see ``start_method_for_workers``.
     """
     workers = workers or os.cpu_count() or 1
     parts: list[reader.Part] = []
     for name in names:
         big = name != "-" and not name.endswith(".gz") and _size(name) >= parallel_from
         parts.extend(reader.split(name, workers) if big else [reader.Part(name)])
-    if (
-        workers < 2
-        or len(parts) < 2
-        or "fork" not in multiprocessing.get_all_start_methods()
-        or sys.platform != "linux"
-    ):
+    if workers < 2 or len(parts) < 2:
         return _gather_parts(parts, since, until, 0)
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(workers, len(parts)), mp_context=multiprocessing.get_context("fork")
-    ) as pool:
-        count = len(parts)
+    context = multiprocessing.get_context(start_method or start_method_for_workers())
+    count = len(parts)
+    with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context) as pool:
+        # Row numbers of a part start past any number of rows the parts before can hold.
+        firsts = [index << 40 for index in range(count)]
         results = list(
-            pool.map(_gather_parts, [[p] for p in parts], [since] * count, [until] * count, range(count))
+            pool.map(_gather_parts, [[p] for p in parts], [since] * count, [until] * count, firsts)
         )
     data, tally = results[0]
     for more, more_tally in results[1:]:
@@ -276,15 +277,32 @@ def gather(
     return data, tally
 
 
+def start_method_for_workers() -> str:
+    """How to start the worker processes: Python's default, but never a fork of a threaded process.
+
+    Forking copies one thread of a process that may run others (a web
+    worker, Celery, a host's own threads); a lock another thread held stays
+    held in the child forever, which Python 3.12 warns of. Then the workers
+    come from the fork server (a clean single-threaded process), as they do
+    by default from Python 3.14 on, or are spawned where there is none.
+    """
+    method = (
+        multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_context().get_start_method()
+    )
+    if method == "fork" and threading.active_count() > 1:
+        return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return method
+
+
 def _gather_parts(
     parts: Sequence[reader.Part],
     since: datetime.datetime | None,
     until: datetime.datetime | None,
-    index: int,
+    first_order: int,
 ) -> tuple[ReportData, reader.Tally]:
     inside = reader.in_window(since, until)
     tally = reader.Tally()
-    data = ReportData(_order=itertools.count(index << 40))
+    data = ReportData(first_order=first_order)
     add = data.add
     for _, _, _, row in reader.iter_rows(parts, tally):
         if inside is None or inside(row):

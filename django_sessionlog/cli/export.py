@@ -22,6 +22,7 @@ from typing import Any
 from django.core.management import BaseCommand, CommandError
 
 from .. import duck
+from ..conf import conf
 from ..export import export
 from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files
 
@@ -46,7 +47,9 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         raise CommandError(
             "export needs named files: standard input has no name to export under", returncode=USAGE
         )
-    result = export(duckdb, files, options["to"], since=options["since"], until=options["until"])
+    result = export(
+        duckdb, files, options["to"], since=options["since"], until=options["until"], file_mode=conf.FILE_MODE
+    )
     report_unreadable(command, result.tally)
     for path in result.files:
         command.stdout.write(path)

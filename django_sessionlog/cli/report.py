@@ -11,13 +11,12 @@ set). The page loads nothing from the network. Rows kept by sampling count
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from typing import Any
 
 from django.core.management import BaseCommand, CommandError
 
 from ..conf import conf
+from ..outfiles import write_atomically
 from ..report import gather
 from ..report_html import render
 from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files
@@ -48,7 +47,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         command.stdout.write(page, ending="")
     else:
         try:
-            write_atomically(output, page)
+            write_atomically(output, page.encode("utf-8"), conf.FILE_MODE)
         except OSError as exc:
             raise CommandError(
                 f"{output}: cannot write the report: {exc.strerror or exc}", returncode=USAGE
@@ -56,17 +55,3 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         command.stderr.write(f"wrote {output}: {data.rows:,} sessions from {len(files)} file(s)")
     if tally.unreadable:
         raise CommandError(f"{len(tally.unreadable)} file(s) could not be read", returncode=USAGE)
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Write the whole page or nothing: a reader never sees half a report."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".sessionlog-report-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from django.test import override_settings
 
 from django_sessionlog import paths
 from django_sessionlog.export import export_name
@@ -51,6 +54,20 @@ def test_rows_land_in_one_file_per_day_with_the_query_column_types(tmp_path: Pat
     )
     assert types["iterations"] == "BIGINT"
     assert types["grounded_in_roster"] == "BOOLEAN"
+
+
+def test_parquet_files_hold_prompts_so_they_get_the_logs_file_mode(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "sessions.jsonl", *day_rows("2026-11-23", "a"), *day_rows("2026-11-24", "b"))
+    old_umask = os.umask(0o022)
+    try:
+        out, _, status = sessionlog("export", str(log), "--to", str(tmp_path / "out"))
+        with override_settings(SESSIONLOG={"PATH": "", "FILE_MODE": 0o600}):
+            again, _, _ = sessionlog("export", str(log), "--to", str(tmp_path / "private"))
+    finally:
+        os.umask(old_umask)
+    assert status == 0
+    assert [stat.S_IMODE(os.stat(p).st_mode) for p in out.split()] == [0o640, 0o640]
+    assert [stat.S_IMODE(os.stat(p).st_mode) for p in again.split()] == [0o600, 0o600]
 
 
 def test_the_file_is_named_after_the_host_and_the_source() -> None:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -178,6 +180,22 @@ def test_writes_the_default_file_atomically(tmp_path: Path, monkeypatch: pytest.
     assert (tmp_path / "sessionlog-report.html").read_text().startswith("<!doctype html>")
     assert "wrote sessionlog-report.html: 4 sessions" in err
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize(("file_mode", "expected"), [(None, 0o640), (0o600, 0o600), (0o664, 0o644)])
+def test_the_page_holds_prompts_so_it_gets_the_logs_file_mode_less_the_umask(
+    tmp_path: Path, file_mode: int | None, expected: int
+) -> None:
+    settings = {"PATH": ""} if file_mode is None else {"PATH": "", "FILE_MODE": file_mode}
+    page = tmp_path / "page.html"
+    old_umask = os.umask(0o022)
+    try:
+        with override_settings(SESSIONLOG=settings):
+            _, _, status = sessionlog("report", str(sample_log(tmp_path)), "-o", str(page))
+    finally:
+        os.umask(old_umask)
+    assert status == 0
+    assert stat.S_IMODE(page.stat().st_mode) == expected
 
 
 def test_an_empty_log_still_gives_a_page(tmp_path: Path) -> None:

@@ -93,10 +93,10 @@ def _duckdb_view(log: Path) -> str:
 def test_plain_read_json_fails_on_such_a_log_which_is_why_the_view_exists(tmp_path: Path) -> None:
     log = _log_whose_first_rows_hold_no_error(tmp_path / "sessions.jsonl")
     with pytest.raises(duckdb.BinderException, match='Could not find key "error"'):
-        duckdb.sql(
+        duckdb.connect().execute(
             f"SELECT a.error FROM read_json('{log}', format = 'newline_delimited', ignore_errors = true), "
             "unnest(attempts) AS t(a)"
-        ).fetchall()
+        )
 
 
 def test_every_readme_duckdb_example_runs_as_written_on_the_view(tmp_path: Path) -> None:
