@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import configparser
 import fnmatch
+import os
+import re
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "django_sessionlog"
 
@@ -21,3 +28,32 @@ def test_every_data_file_of_the_package_is_in_package_data() -> None:
     assert data_files, "the report's template and script at least"
     missing = [name for name in data_files if not any(fnmatch.fnmatch(name, p) for p in patterns)]
     assert missing == [], f"not shipped in the wheel: {missing}"
+
+
+@pytest.mark.slow
+def test_the_wheel_builds_without_a_setuptools_warning_and_holds_every_file(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"PYTHONDONTWRITEBYTECODE", "PYTHONWARNINGS"}}
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "-w", str(tmp_path), str(PACKAGE.parent)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    build_output = result.stdout + result.stderr
+    warnings = [
+        line
+        for line in build_output.splitlines()
+        if re.search(r"warning|deprecat|would be ignored", line, re.IGNORECASE)
+        and "Location 'file:" not in line  # this machine's pip index settings, not the build
+    ]
+    assert warnings == []
+    [wheel] = tmp_path.glob("django_sessionlog-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"django_sessionlog/py.typed", "django_sessionlog/templates/django_sessionlog/report.html"} <= names
+    metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
+    text = zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "License :: " not in text
+    assert "Framework :: Django :: 6.1" in text
