@@ -15,14 +15,18 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import needs
+
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 def chromium() -> str:
     found = os.environ.get("CHROMIUM") or next((p for p in map(shutil.which, CANDIDATES) if p), None)
-    assert found, (
-        "the report tests need Chromium: apt-get install -y chromium (runtests.sh does), or set CHROMIUM"
-    )
+    if not found:
+        needs.missing(
+            "Chromium is not installed: apt-get install -y chromium (runtests.sh does), or set CHROMIUM"
+        )
+    assert found is not None
     return found
 
 

@@ -15,6 +15,14 @@ from django_sessionlog import (
     IterateResponse,
 )
 
+from . import needs
+
+
+@pytest.fixture
+def dev_full() -> str:
+    """``/dev/full``, the disk that is always full (skipped without it, failed under CI)."""
+    return needs.dev_full()
+
 
 @pytest.fixture
 def no_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,4 +1,4 @@
-"""The reference's 400 golden cases, read from ``../shared/golden``."""
+"""The reference's 400 golden cases, read from the repository's copy (``tests/golden``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from django_sessionlog import (
     IterateResponse,
 )
 
-GOLDEN = Path(__file__).resolve().parents[1].parent / "shared" / "golden"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+#: Where the copy came from: the steering repository's shared folder, beside a clone.
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "golden"
 
 
 def _history(raw: list[dict[str, Any]] | None) -> list[IterateAttempt]:

@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from django_sessionlog import SessionLogger, build_session_record
 
-from .golden import GOLDEN, build_arguments, cases
+from . import needs
+from .golden import GOLDEN, SHARED, build_arguments, cases
 
 
 def _key_orders(row: dict[str, Any]) -> list[list[str]]:
@@ -22,6 +25,13 @@ def _key_orders(row: dict[str, Any]) -> list[list[str]]:
 def test_golden_files_are_present() -> None:
     assert (GOLDEN / "cases.jsonl").is_file(), f"golden cases missing: {GOLDEN}"
     assert (GOLDEN / "expected.jsonl").is_file(), f"golden rows missing: {GOLDEN}"
+
+
+@pytest.mark.parametrize("name", ["cases.jsonl", "expected.jsonl"])
+def test_the_repositorys_copy_equals_the_shared_golden_files(name: str) -> None:
+    if not SHARED.is_dir():
+        needs.missing(f"{SHARED} is not beside this clone")
+    assert (GOLDEN / name).read_bytes() == (SHARED / name).read_bytes()
 
 
 def test_all_400_golden_rows_match_the_reference_in_value_and_key_order(tmp_path: Path) -> None:

@@ -52,7 +52,10 @@ def test_the_wheel_builds_without_a_setuptools_warning_and_holds_every_file(tmp_
     assert warnings == []
     [wheel] = tmp_path.glob("django_sessionlog-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"django_sessionlog/py.typed", "django_sessionlog/templates/django_sessionlog/report.html"} <= names
+    assert {
+        "django_sessionlog/py.typed",
+        "django_sessionlog/templates/django_sessionlog/report.html",
+    } <= names
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "License :: " not in text

@@ -16,9 +16,9 @@ def send(kind: str = "fill") -> None:
     )
 
 
-def test_sink_error_propagates_to_the_sender() -> None:
+def test_sink_error_propagates_to_the_sender(dev_full: str) -> None:
     with (
-        override_settings(SESSIONLOG={"PATH": "/dev/full", "RAISE_ERRORS": True}),
+        override_settings(SESSIONLOG={"PATH": dev_full, "RAISE_ERRORS": True}),
         pytest.raises(OSError, match="No space left on device"),
     ):
         send()
@@ -44,9 +44,9 @@ def test_roster_check_error_propagates() -> None:
         send()
 
 
-def test_by_default_the_same_errors_only_warn(caplog: pytest.LogCaptureFixture) -> None:
+def test_by_default_the_same_errors_only_warn(caplog: pytest.LogCaptureFixture, dev_full: str) -> None:
     settings = {
-        "PATH": "/dev/full",
+        "PATH": dev_full,
         "REDACT": "tests.roster.exploding_redactor",
         "ROSTER_CHECKS": {"fill": "tests.roster.exploding"},
     }

@@ -150,17 +150,17 @@ def test_redactor_that_fails_leaves_a_row_without_the_data_it_was_meant_to_scrub
     assert dotted in caplog.records[0].getMessage()
 
 
-def test_receiver_never_raises_into_the_sender(caplog: pytest.LogCaptureFixture) -> None:
-    with sessionlog(Path("/dev/full")), caplog.at_level(logging.WARNING):
+def test_receiver_never_raises_into_the_sender(caplog: pytest.LogCaptureFixture, dev_full: str) -> None:
+    with sessionlog(Path(dev_full)), caplog.at_level(logging.WARNING):
         responses = iterate_finished.send(sender=None, request="not a request")
     assert responses[0][1] is None
     assert caplog.records[0].levelname == "WARNING"
 
 
 def test_disk_full_warns_and_the_request_goes_on(
-    request_fill: IterateRequest, accepted: IterateResponse, caplog: pytest.LogCaptureFixture
+    request_fill: IterateRequest, accepted: IterateResponse, caplog: pytest.LogCaptureFixture, dev_full: str
 ) -> None:
-    with sessionlog(Path("/dev/full")), caplog.at_level(logging.WARNING):
+    with sessionlog(Path(dev_full)), caplog.at_level(logging.WARNING):
         iterate_finished.send(sender=None, request=request_fill, response=accepted)
     assert "/dev/full" in caplog.records[0].getMessage()
 

@@ -19,6 +19,7 @@ from django_sessionlog import SessionLogger, SessionRecord
 from django_sessionlog.paths import host_name
 
 from .conftest import read_rows
+from .needs import in_private_mount_namespace
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -167,9 +168,11 @@ def _one_warning(caplog: pytest.LogCaptureFixture, session_id: str, path: str) -
     return message
 
 
-def test_full_disk_gives_one_warning_naming_session_and_path(caplog: pytest.LogCaptureFixture) -> None:
+def test_full_disk_gives_one_warning_naming_session_and_path(
+    caplog: pytest.LogCaptureFixture, dev_full: str
+) -> None:
     with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
-        SessionLogger("/dev/full").append(record("full-1"))
+        SessionLogger(dev_full).append(record("full-1"))
     assert "No space left" in _one_warning(caplog, "full-1", "/dev/full")
 
 
@@ -239,23 +242,7 @@ def test_read_only_file_system_gives_one_warning_per_row(tmp_path: Path) -> None
     # open and the mkdir failing with EROFS.
     folder = tmp_path / "ro"
     folder.mkdir()
-    result = subprocess.run(
-        [
-            "unshare",
-            "--user",
-            "--map-root-user",
-            "--mount",
-            sys.executable,
-            "-c",
-            READ_ONLY_SCRIPT,
-            str(folder),
-            str(REPO),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = in_private_mount_namespace([sys.executable, "-c", READ_ONLY_SCRIPT, str(folder), str(REPO)])
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "survived"
     warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING django_sessionlog")]
@@ -266,9 +253,9 @@ def test_read_only_file_system_gives_one_warning_per_row(tmp_path: Path) -> None
     assert "Read-only file system" in warnings[1]
 
 
-def test_raise_errors_propagates_the_fault(tmp_path: Path) -> None:
+def test_raise_errors_propagates_the_fault(dev_full: str) -> None:
     with pytest.raises(OSError, match="No space left"):
-        SessionLogger("/dev/full", raise_errors=True).append(record())
+        SessionLogger(dev_full, raise_errors=True).append(record())
 
 
 def test_a_record_that_cannot_be_shaped_gives_a_warning_not_an_exception(
