@@ -237,12 +237,7 @@ def connect(duckdb: ModuleType) -> Any:
     return connection
 
 
-def skipped_message(tally: reader.Tally) -> str:
-    """What was left out, for stderr; empty when nothing was."""
-    parts = []
-    if tally.invalid:
-        torn = f" ({tally.torn} torn)" if tally.torn else ""
-        parts.append(f"{tally.invalid} invalid line{'s' * (tally.invalid != 1)}{torn}")
-    if tally.skipped:
-        parts.append(f"{tally.skipped} row{'s' * (tally.skipped != 1)} of another schema")
-    return "left out " + " and ".join(parts) + " (run `sessionlog validate` to see them)" if parts else ""
+def message(exc: Exception) -> str:
+    """DuckDB's message on one line, without the SQL it quotes after a blank line."""
+    text = str(exc).strip().split("\n\n")[0]
+    return " ".join(text.split()) or type(exc).__name__

@@ -63,11 +63,12 @@ def day_window(
     end = None
     if until:
         moment = until.astimezone(UTC)
-        end = (
-            start_of(moment.date())
-            if moment == start_of(moment.date())
-            else start_of(moment.date()) + datetime.timedelta(days=1)
-        )
+        end = start_of(moment.date())
+        if moment != end:
+            try:
+                end += datetime.timedelta(days=1)
+            except OverflowError:  # within 9999-12-31: no day after it to stop at
+                end = None
     return start, end
 
 

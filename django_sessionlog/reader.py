@@ -64,6 +64,22 @@ def expand(names: Sequence[str], configured: str) -> list[str]:
     return files
 
 
+def unopenable(names: Sequence[str]) -> list[tuple[str, str]]:
+    """(file, reason) of each of ``names`` that cannot be opened for reading.
+
+    Standard input and paths only DuckDB can reach (``s3://``) are not tried.
+    """
+    found = []
+    for name in names:
+        if name == "-" or "://" in name:
+            continue
+        try:
+            open(name, "rb").close()
+        except OSError as exc:
+            found.append((name, exc.strerror or str(exc)))
+    return found
+
+
 def open_log(name: str) -> IO[bytes]:
     """A log opened for reading bytes: ``-`` is standard input, ``.gz`` is gunzipped."""
     if name == "-":

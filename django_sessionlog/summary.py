@@ -158,26 +158,41 @@ class Summary:
         return {f"p{q}": percentile(counts, q) for q in PERCENTILES}
 
     def as_dict(self) -> dict[str, Any]:
-        """The summary for machines (``stats --json``)."""
+        """The summary for machines (``stats --json``).
+
+        Counts of sessions are integers; only when sampled rows stand for
+        more sessions than they are (``estimated``) are they estimates,
+        written with three decimals, and ``weighting`` says how.
+        """
         by_verdict = self.by_verdict
         accepted, checked, grounded = self.roster()
-        return {
+
+        def n(value: float) -> float | int:
+            return round(value, 3) if self.estimated else round(value)
+
+        figures: dict[str, Any] = {
             "rows": self.rows,
-            "sessions": round(self.sessions, 3),
+            "sessions": n(self.sessions),
             "estimated": self.estimated,
+        }
+        if self.estimated:
+            figures["weighting"] = (
+                f"{self.sampled_rows} sampled rows count 1/sample_rate sessions each; counts are estimates"
+            )
+        return figures | {
             "first": self.first.isoformat() if self.first else None,
             "last": self.last.isoformat() if self.last else None,
-            "by_verdict": {v: round(by_verdict[v], 3) for v in VERDICTS},
+            "by_verdict": {v: n(by_verdict[v]) for v in VERDICTS},
             "by_kind": {
-                kind: {v: round(counts.get(v, 0.0), 3) for v in VERDICTS}
+                kind: {v: n(counts.get(v, 0.0)) for v in VERDICTS}
                 for kind, counts in sorted(self.by_kind.items())
             },
-            "iterations": {str(n): round(w, 3) for n, w in sorted(self.iterations.items())},
+            "iterations": {str(k): n(w) for k, w in sorted(self.iterations.items())},
             "mean_iterations": self.mean_iterations,
             "roster": {
-                "accepted_fills": round(accepted, 3),
-                "checked": round(checked, 3),
-                "grounded": round(grounded, 3),
+                "accepted_fills": n(accepted),
+                "checked": n(checked),
+                "grounded": n(grounded),
                 "grounded_share": share(grounded, checked),
             },
             "duration_ms": self.duration_percentiles(),

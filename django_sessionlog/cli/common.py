@@ -40,13 +40,30 @@ def setting_error(message: str) -> CommandError:
     return CommandError("; ".join([message, *found]), returncode=USAGE)
 
 
-def resolve_files(options: dict[str, Any]) -> list[str]:
+def resolve_files(options: dict[str, Any], *, readable: bool = True) -> list[str]:
+    """The files a command reads, each one openable (unless ``readable`` is false).
+
+    A file that cannot be opened stops the command before it prints
+    anything: half a result on stdout with exit status 2 is worse than
+    none. ``validate`` reads on (``readable=False``): it checks every file
+    it can and says which it could not.
+    """
     try:
-        return reader.expand(options["files"], conf.PATH)
+        files = reader.expand(options["files"], conf.PATH)
     except reader.NoFiles as exc:
         if options["files"]:
             raise CommandError(str(exc), returncode=USAGE) from None
         raise setting_error(str(exc)) from None
+    if readable:
+        problems = [f"{name}: cannot read: {reason}" for name, reason in reader.unopenable(files)]
+        if problems:
+            raise CommandError("; ".join(problems), returncode=USAGE)
+    return files
+
+
+def unreadable_error(tally: reader.Tally) -> CommandError:
+    """Exit status 2 for files that could not be read to the end (each already named on stderr)."""
+    return CommandError(f"{plural(len(tally.unreadable), 'file')} could not be read", returncode=USAGE)
 
 
 def current_file() -> str:
@@ -58,27 +75,73 @@ def current_file() -> str:
     return conf.PATH
 
 
+def plural(count: float, noun: str, many: str | None = None) -> str:
+    """``1 row``, ``2 rows``, ``1,204 files``: the count with the noun that fits it."""
+    shown = f"{count:,}" if isinstance(count, int) else f"{count:,.1f}".removesuffix(".0")
+    return f"{shown} {noun if count == 1 else many or noun + 's'}"
+
+
+def size(count: int) -> str:
+    """Bytes for a person: ``0 bytes``, ``812 bytes``, ``4.2 kB``, ``1.3 GB``."""
+    if count < 1000:
+        return plural(count, "byte")
+    amount, unit = float(count), "B"
+    for unit in ("kB", "MB", "GB", "TB"):  # noqa: B007 (the last unit is the one shown)
+        amount /= 1000
+        if amount < 999.95:
+            break
+    return f"{amount:,.1f} {unit}"
+
+
 _RELATIVE = re.compile(r"(\d+)([smhdw])\Z")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_WHEN = "a date (2026-11-24), a time (2026-11-24T18:00:00Z) or an age (90m, 6h, 7d)"
 
 
 def parse_when(value: str) -> datetime.datetime:
     """A point in time: ``2026-11-24``, an RFC 3339 time, or ``90m``/``6h``/``7d`` ago.
 
-    A date or a time without a zone is UTC, as the log is.
+    A date or a time without a zone is UTC, as the log is. A time that
+    cannot be shown in UTC (before year 1, after 9999) is refused here, so
+    no command meets it later.
     """
     relative = _RELATIVE.match(value.strip())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    if relative:
-        amount, unit = relative.groups()
-        return now - datetime.timedelta(**{_UNITS[unit]: int(amount)})
     try:
+        if relative:
+            amount, unit = relative.groups()
+            now = datetime.datetime.now(datetime.timezone.utc)
+            return now - datetime.timedelta(**{_UNITS[unit]: int(amount)})
         moment = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=datetime.timezone.utc)
+        moment.astimezone(datetime.timezone.utc)
+        return moment
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a date (2026-11-24), a time (2026-11-24T18:00:00Z) or an age (90m, 6h, 7d)"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)
+        raise argparse.ArgumentTypeError(f"{value!r} is not {_WHEN}") from None
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"{value!r} is outside the years 1 to 9999") from None
+
+
+def seconds(value: str) -> float:
+    """A positive, finite number of seconds, at most an hour (``--poll-interval``)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds") from None
+    if not 0 < number <= 3600:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above 0 and at most 3600")
+    return number
+
+
+def count(value: str) -> int:
+    """A whole number, 0 or more (``-n``); a huge one means "all"."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: it must be 0 or more")
+    return min(number, sys.maxsize)
 
 
 def add_time_window(parser: argparse.ArgumentParser) -> None:
@@ -86,6 +149,16 @@ def add_time_window(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--until", type=parse_when, metavar="WHEN", help="only sessions before WHEN (a date means its start)"
     )
+
+
+def time_window(options: dict[str, Any]) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """``--since`` and ``--until``; exit status 2 when the window is empty by construction."""
+    since, until = options.get("since"), options.get("until")
+    if since is not None and until is not None and since >= until:
+        raise CommandError(
+            f"--since ({since.isoformat()}) is not before --until ({until.isoformat()})", returncode=USAGE
+        )
+    return since, until
 
 
 # Characters a row may carry that a terminal would act on instead of show:
@@ -135,6 +208,19 @@ def write_json(command: BaseCommand, value: Any) -> None:
 def report_unreadable(command: BaseCommand, tally: reader.Tally) -> None:
     for name, reason in tally.unreadable:
         command.stderr.write(f"{name}: cannot read: {reason}")
+
+
+def skipped_lines(tally: reader.Tally) -> str:
+    """What reading left out, for stderr ("" when nothing was)."""
+    parts = []
+    if tally.invalid:
+        torn = f" ({tally.torn} torn)" if tally.torn else ""
+        parts.append(plural(tally.invalid, "invalid line") + torn)
+    if tally.skipped:
+        parts.append(plural(tally.skipped, "row") + " of another schema")
+    if not parts:
+        return ""
+    return "left out " + " and ".join(parts) + " (run `sessionlog validate` to see them)"
 
 
 class Progress:

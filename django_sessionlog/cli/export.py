@@ -17,6 +17,8 @@ Read it back with DuckDB:
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 from typing import Any
 
 from django.core.management import BaseCommand, CommandError
@@ -24,7 +26,17 @@ from django.core.management import BaseCommand, CommandError
 from .. import duck
 from ..conf import conf
 from ..export import export
-from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files
+from .common import (
+    USAGE,
+    add_files_argument,
+    add_time_window,
+    plural,
+    report_unreadable,
+    resolve_files,
+    skipped_lines,
+    time_window,
+    unreadable_error,
+)
 
 HELP = "export to Parquet partitioned by day (DIR/date=YYYY-MM-DD/)"
 
@@ -47,19 +59,35 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         raise CommandError(
             "export needs named files: standard input has no name to export under", returncode=USAGE
         )
-    result = export(
-        duckdb, files, options["to"], since=options["since"], until=options["until"], file_mode=conf.FILE_MODE
-    )
+    since, until = time_window(options)
+    to = options["to"]
+    try:
+        os.makedirs(to, exist_ok=True)
+        if not os.access(to, os.W_OK | os.X_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+    except OSError as exc:
+        raise CommandError(
+            f"--to {to}: cannot export into it: {exc.strerror or exc}", returncode=USAGE
+        ) from None
+    try:
+        result = export(duckdb, files, to, since=since, until=until, file_mode=conf.FILE_MODE)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        raise CommandError(f"export failed: {where}{exc.strerror or exc}", returncode=USAGE) from None
+    except duckdb.Error as exc:
+        raise CommandError(f"export failed: DuckDB: {duck.message(exc)}", returncode=USAGE) from None
     report_unreadable(command, result.tally)
-    for path in result.files:
-        command.stdout.write(path)
+    if not result.tally.unreadable:  # the list is the result: only whole
+        for path in result.files:
+            command.stdout.write(path)
     command.stderr.write(
-        f"exported {result.rows:,} rows from {len(files)} file(s) into {len(result.files)} Parquet file(s)"
+        f"exported {plural(result.rows, 'row')} from {plural(len(files), 'file')} "
+        f"into {plural(len(result.files), 'Parquet file')}"
     )
-    skipped = duck.skipped_message(result.tally)
+    skipped = skipped_lines(result.tally)
     if skipped:
         command.stderr.write(skipped)
     if result.unread:
-        command.stderr.write(f"DuckDB could not read {result.unread} row(s) that validate accepts")
+        command.stderr.write(f"DuckDB could not read {plural(result.unread, 'row')} that validate accepts")
     if result.tally.unreadable:
-        raise CommandError(f"{len(result.tally.unreadable)} file(s) could not be read", returncode=USAGE)
+        raise unreadable_error(result.tally)

@@ -20,7 +20,7 @@ from django.core.management import BaseCommand, CommandError
 
 from .. import paths
 from ..conf import conf
-from .common import USAGE, setting_error
+from .common import USAGE, plural, setting_error, size
 
 HELP = "delete dated log files older than DAYS days"
 
@@ -43,7 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def expired(template: str, days: int, today: datetime.date) -> list[str]:
     """This host's files of ``template`` dated more than ``days`` days before ``today``."""
     pattern = paths.date_pattern(template)
-    cutoff = today - datetime.timedelta(days=days)
+    try:
+        cutoff = today - datetime.timedelta(days=days)
+    except OverflowError:  # before year 1: no file is that old
+        return []
     found = []
     for path in sorted(glob.glob(paths.as_glob(template, any_host=False))):
         match = pattern.match(path)
@@ -71,7 +74,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     freed, done, failed = 0, 0, []
     for path in doomed:
         try:
-            size = os.path.getsize(path)
+            length = os.path.getsize(path)
             if not options["dry_run"]:
                 os.unlink(path)
         except FileNotFoundError:
@@ -79,13 +82,12 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         except OSError as exc:
             failed.append(f"{path}: {exc.strerror}")
             continue
-        freed += size
+        freed += length
         done += 1
         command.stdout.write(f"{verb} {path}")
-    command.stderr.write(
-        f"{verb} {done} file(s), {freed / 1e6:,.1f} MB, older than {options['older_than']} days"
-    )
+    days = options["older_than"]
+    command.stderr.write(f"{verb} {plural(done, 'file')} ({size(freed)}) older than {plural(days, 'day')}")
     for problem in failed:
         command.stderr.write(f"could not delete {problem}")
     if failed:
-        raise CommandError(f"{len(failed)} file(s) could not be deleted", returncode=USAGE)
+        raise CommandError(f"{plural(len(failed), 'file')} could not be deleted", returncode=USAGE)

@@ -19,7 +19,16 @@ from ..conf import conf
 from ..outfiles import write_atomically
 from ..report import gather
 from ..report_html import render
-from .common import USAGE, add_files_argument, add_time_window, report_unreadable, resolve_files
+from .common import (
+    USAGE,
+    add_files_argument,
+    add_time_window,
+    plural,
+    report_unreadable,
+    resolve_files,
+    time_window,
+    unreadable_error,
+)
 
 HELP = "write a self-contained HTML report of the sessions"
 
@@ -38,9 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
     files = resolve_files(options)
-    since, until = options["since"], options["until"]
+    since, until = time_window(options)
     data, tally = gather(files, since, until)
-    report_unreadable(command, tally)
+    if tally.unreadable:  # the last good page stays: a partial one would pass for the whole
+        report_unreadable(command, tally)
+        raise unreadable_error(tally)
     page = render(data, tally, trace_url=conf.TRACE_URL, since=since, until=until, sources=files)
     output = options["output"]
     if output == "-":
@@ -52,6 +63,6 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
             raise CommandError(
                 f"{output}: cannot write the report: {exc.strerror or exc}", returncode=USAGE
             ) from None
-        command.stderr.write(f"wrote {output}: {data.rows:,} sessions from {len(files)} file(s)")
-    if tally.unreadable:
-        raise CommandError(f"{len(tally.unreadable)} file(s) could not be read", returncode=USAGE)
+        command.stderr.write(
+            f"wrote {output}: {plural(data.rows, 'session')} from {plural(len(files), 'file')}"
+        )

@@ -10,18 +10,20 @@ import argparse
 import datetime
 from typing import Any
 
-from django.core.management import BaseCommand, CommandError
+from django.core.management import BaseCommand
 
 from .. import reader
 from ..rules import VERDICTS
 from ..summary import Summary, share
 from .common import (
-    USAGE,
     add_files_argument,
     add_time_window,
+    plural,
     report_unreadable,
     resolve_files,
     safe,
+    time_window,
+    unreadable_error,
     write_json,
 )
 
@@ -38,11 +40,13 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     files = resolve_files(options)
     tally = reader.Tally()
     summary = Summary()
-    inside = reader.in_window(options["since"], options["until"])
+    inside = reader.in_window(*time_window(options))
     for _, _, _, row in reader.iter_rows(files, tally):
         if inside is None or inside(row):
             summary.add(row, row.weight)
-    report_unreadable(command, tally)
+    if tally.unreadable:  # nothing on stdout: half the figures would pass for all of them
+        report_unreadable(command, tally)
+        raise unreadable_error(tally)
     if options["json"]:
         figures = summary.as_dict()
         figures["skipped_lines"] = {
@@ -53,8 +57,6 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         write_json(command, figures)
     else:
         command.stdout.write(render(summary, tally))
-    if tally.unreadable:
-        raise CommandError(f"{len(tally.unreadable)} file(s) could not be read", returncode=USAGE)
 
 
 def _n(value: float) -> str:
@@ -72,14 +74,14 @@ def _ms(value: int | None) -> str:
 def render(summary: Summary, tally: reader.Tally) -> str:
     lines = []
     estimate = " (estimated: sampled rows weighted by 1/sample_rate)" if summary.estimated else ""
-    lines.append(f"sessions  {_n(summary.sessions)} from {summary.rows:,} rows{estimate}")
+    lines.append(f"sessions  {_n(summary.sessions)} from {plural(summary.rows, 'row')}{estimate}")
     if summary.first and summary.last:
         first, last = (moment.astimezone(datetime.timezone.utc) for moment in (summary.first, summary.last))
         lines.append(f"span      {first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S} UTC")
     if tally.invalid or tally.skipped:
         lines.append(
-            f"skipped   {tally.invalid:,} invalid lines ({tally.torn} torn), "
-            f"{tally.skipped:,} of another schema"
+            f"skipped   {plural(tally.invalid, 'invalid line')} ({tally.torn:,} torn), "
+            f"{plural(tally.skipped, 'row')} of another schema"
         )
     lines += ["", f"{'verdict':<20}{'sessions':>10}{'share':>9}"]
     by_verdict = summary.by_verdict

@@ -23,7 +23,7 @@ from .. import paths, reader
 from ..conf import conf
 from ..follow import follow
 from ..rules import VERDICTS, Row
-from .common import USAGE, current_file, parse_when, safe, to_terminal
+from .common import USAGE, count, current_file, parse_when, plural, safe, seconds, to_terminal
 
 HELP = "show the last rows, and follow new ones with -f"
 
@@ -34,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "file", nargs="?", metavar="FILE", help="the log (default: today's SESSIONLOG['PATH'])"
     )
-    parser.add_argument("-n", "--lines", type=int, default=10, metavar="N", help="how many rows (default 10)")
+    parser.add_argument(
+        "-n", "--lines", type=count, default=10, metavar="N", help="how many rows (default 10)"
+    )
     parser.add_argument("-f", "--follow", action="store_true", help="keep printing rows as they are appended")
     parser.add_argument("--json", action="store_true", help="print the raw JSON lines, for jq")
     parser.add_argument("--verdict", action="append", choices=VERDICTS, help="only this verdict (repeatable)")
@@ -42,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", type=parse_when, metavar="WHEN", help="only sessions at or after WHEN")
     parser.add_argument(
         "--poll-interval",
-        type=float,
+        type=seconds,
         default=0.25,
         metavar="SECONDS",
         help="how often -f looks (default 0.25)",
@@ -50,27 +52,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
-    if options["lines"] < 0:
-        raise CommandError("-n must be 0 or more", returncode=USAGE)
     name = options["file"] or current_file()
     matches = _matcher(options)
     show = _printer(command, options["json"])
     templated = not options["file"] and paths.is_template(conf.PATH)
     if options["follow"] and (name.endswith(".gz") or name == "-"):
         raise CommandError("-f follows a plain file, not a .gz file or standard input", returncode=USAGE)
+    if os.path.isdir(name):  # -f would wait for it to become a file, forever
+        raise CommandError(f"{name}: is a folder, not a log file", returncode=USAGE)
     handle, end = _open(name, options["follow"])
+    tally = reader.Tally()
     try:
         if handle is not None:
-            rows, partial = _last_rows(handle, end, options["lines"], matches)
+            rows, partial = _last_rows(handle, end, options["lines"], matches, tally)
             for line in rows:
                 show(line)
             end -= partial  # follow from the start of a row still being written
+            _say_skipped(command, name, tally)
         if options["follow"]:
             current = (lambda: paths.fill(conf.PATH, paths.today())) if templated else (lambda: name)
             for line in follow(current, handle=handle, offset=end, poll_interval=options["poll_interval"]):
-                row, _ = reader.problems_of(line)
+                row, problems = reader.problems_of(line)
                 if row is not None and matches(row):
                     show(line)
+                elif problems:
+                    command.stderr.write(f"{name}: skipped a line that is not a v1 row: {problems[0]}")
     except KeyboardInterrupt:
         return
     except reader.READ_ERRORS as exc:
@@ -94,12 +100,17 @@ def _open(name: str, following: bool) -> tuple[Any, int]:
     return handle, os.fstat(handle.fileno()).st_size
 
 
-def _last_rows(handle: Any, end: int, count: int, matches: Match) -> tuple[list[bytes], int]:
-    """The last ``count`` matching rows, oldest first, and the length of a row still being written."""
+def _last_rows(
+    handle: Any, end: int, wanted: int, matches: Match, tally: reader.Tally
+) -> tuple[list[bytes], int]:
+    """The last ``wanted`` matching rows, oldest first, and the length of a row still being written.
+
+    Lines read on the way that are not rows are counted in ``tally``.
+    """
     if end < 0:  # compressed or piped: no seeking back, so read it through
-        kept: collections.deque[bytes] = collections.deque(maxlen=count)
+        kept: collections.deque[bytes] = collections.deque(maxlen=wanted)
         for line in handle:
-            row, _ = reader.problems_of(line)
+            row = _counted(line, tally)
             if row is not None and matches(row):
                 kept.append(line)
         return list(kept), 0
@@ -109,13 +120,39 @@ def _last_rows(handle: Any, end: int, count: int, matches: Match) -> tuple[list[
         if not line.endswith(b"\n"):
             partial = len(line)  # still being written: -f prints it once it is whole
             continue
-        if len(found) == count:
+        if len(found) == wanted:
             break
-        row, _ = reader.problems_of(line)
+        row = _counted(line, tally)
         if row is not None and matches(row):
             found.append(line)
     found.reverse()
     return found, partial
+
+
+def _counted(line: bytes, tally: reader.Tally) -> Row | None:
+    row, problems = reader.problems_of(line)
+    if row is None:
+        if problems:
+            tally.invalid += 1
+        else:
+            tally.skipped += 1
+    return row
+
+
+def _say_skipped(command: BaseCommand, name: str, tally: reader.Tally) -> None:
+    """Say what was passed over, as validate would: a log of garbage does not look empty."""
+    parts = []
+    if tally.invalid:
+        parts.append(
+            plural(tally.invalid, "line")
+            + " that "
+            + ("is" if tally.invalid == 1 else "are")
+            + " not v1 rows"
+        )
+    if tally.skipped:
+        parts.append(plural(tally.skipped, "row") + " of another schema")
+    if parts:
+        command.stderr.write(f"{name}: skipped {' and '.join(parts)} (sessionlog validate {name} lists them)")
 
 
 def _matcher(options: dict[str, Any]) -> Match:
@@ -157,7 +194,9 @@ def format_row(row: Row, style: Style) -> str:
     verdict = getattr(style, _VERDICT_STYLE[row.final_verdict])(f"{row.final_verdict:<18}")
     parts = [
         when,
-        safe(row.session_id) or "-",
+        # Padded so the columns line up (a W3C trace id is 32 characters);
+        # never cut: the id is the key to the live trace.
+        f"{safe(row.session_id) or '-':<32}",
         f"{safe(row.kind):<8}",
         f"{model:<24}",
         verdict,

@@ -16,7 +16,16 @@ from django.core.management import BaseCommand, CommandError
 
 from .. import reader
 from ..records import SCHEMA_VERSION
-from .common import INVALID, USAGE, Progress, add_files_argument, report_unreadable, resolve_files, write_json
+from .common import (
+    INVALID,
+    Progress,
+    add_files_argument,
+    plural,
+    report_unreadable,
+    resolve_files,
+    unreadable_error,
+    write_json,
+)
 
 HELP = "check every row against session.iterate.v1"
 
@@ -34,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
-    files = resolve_files(options)
+    files = resolve_files(options, readable=False)
     as_json = options["json"]
     tally = reader.Tally()
 
@@ -72,16 +81,16 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
             },
         )
     else:
-        torn = f" ({tally.torn} torn write{'s' * (tally.torn != 1)})" if tally.torn else ""
+        torn = f" ({plural(tally.torn, 'torn write')})" if tally.torn else ""
         style = command.style.ERROR if tally.invalid or tally.unreadable else command.style.SUCCESS
         command.stdout.write(
             style(
-                f"{tally.lines} rows in {len(files)} file{'s' * (len(files) != 1)}: "
-                f"{tally.valid} valid, {tally.invalid} invalid{torn}, "
-                f"{tally.skipped} skipped (other schema)"
+                f"{plural(tally.lines, 'row')} in {plural(len(files), 'file')}: "
+                f"{tally.valid:,} valid, {tally.invalid:,} invalid{torn}, "
+                f"{tally.skipped:,} skipped (other schema)"
             )
         )
     if tally.unreadable:
-        raise CommandError(f"{len(tally.unreadable)} file(s) could not be read", returncode=USAGE)
+        raise unreadable_error(tally)
     if tally.invalid:
-        raise CommandError(f"{tally.invalid} invalid row(s)", returncode=INVALID)
+        raise CommandError(f"{plural(tally.invalid, 'invalid row')}", returncode=INVALID)

@@ -29,7 +29,7 @@ def test_prune_deletes_only_files_older_than_the_retention(tmp_path: Path) -> No
         f"deleted {tmp_path}/s-{host}-{day(n)}.jsonl" for n in (8, 30)
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"s-{host}-{day(n)}.jsonl" for n in (0, 6, 7))
-    assert "deleted 2 file(s)" in err
+    assert "deleted 2 files (1.2 kB) older than 7 days" in err
 
 
 def test_dry_run_lists_and_deletes_nothing(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def test_json_figures(tmp_path: Path) -> None:
 def test_table_for_people(tmp_path: Path) -> None:
     out, _, _ = sessionlog("stats", str(sample_log(tmp_path)))
     assert "sessions  5 from 5 rows" in out
-    assert "skipped   1 invalid lines (1 torn), 0 of another schema" in out
+    assert "skipped   1 invalid line (1 torn), 0 rows of another schema" in out
     assert any(line.split()[:3] == ["accepted", "3", "60.0%"] for line in out.splitlines())
     assert "roster    50.0% of accepted fills grounded (1 of 2 checked, 2 accepted fills)" in out
     assert "duration  p50 200 ms   p95 4,000 ms   p99 4,000 ms" in out

@@ -315,11 +315,20 @@ def test_follow_picks_up_a_row_that_was_half_written_when_it_started(tmp_path: P
         follower.interrupt()
 
 
-def test_follow_waits_out_a_folder_in_the_place_of_the_log(tmp_path: Path) -> None:
-    log = tmp_path / "s.jsonl"
-    log.mkdir()
+def test_follow_of_a_folder_exits_2_as_tail_without_f_does(tmp_path: Path) -> None:
+    for args in (["-f"], []):
+        _, err, status = sessionlog("tail", *args, str(tmp_path))
+        assert status == 2
+        assert "is a folder, not a log file" in err
+
+
+def test_follow_waits_out_a_folder_put_in_the_place_of_the_log(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(session_id="before"))
     follower = Follower(str(log))
     try:
+        assert follower.ids(1) == ["before"]
+        log.unlink()
+        log.mkdir()
         assert follower.said("cannot follow")
         assert follower.process.poll() is None  # still running, waiting
         log.rmdir()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
 from types import ModuleType
 from typing import Any, ClassVar
 
 from django.core.management import BaseCommand, CommandError
 from django.core.management.base import CommandParser
 
+from ... import __version__
 from ...cli import export, prune, query, report, schema, stats, tail, validate
 
 SUBCOMMANDS: dict[str, ModuleType] = {
@@ -21,6 +24,9 @@ SUBCOMMANDS: dict[str, ModuleType] = {
     "export": export,
     "prune": prune,
 }
+
+#: Interrupted by Ctrl-C: the shell's status for a death by SIGINT.
+INTERRUPTED = 130
 
 
 class SubcommandParser(CommandParser):
@@ -37,10 +43,37 @@ class SubcommandParser(CommandParser):
         raise CommandError(f"Error: {message}", returncode=2)
 
 
+def add_django_options(parser: argparse.ArgumentParser) -> None:
+    """Django's own options, accepted after the subcommand too (``validate FILE --traceback``).
+
+    They default to ``SUPPRESS``, so one given before the subcommand is not
+    overwritten by the subcommand's parser. ``--settings`` and
+    ``--pythonpath`` are applied by Django wherever they stand; they are
+    named here so the subcommand's parser does not refuse them.
+    """
+    group = parser.add_argument_group("Django's options (also accepted before the subcommand)")
+    group.add_argument(
+        "-v", "--verbosity", type=int, choices=[0, 1, 2, 3], default=argparse.SUPPRESS, help="verbosity level"
+    )
+    group.add_argument(
+        "--settings", default=argparse.SUPPRESS, help="the settings module, as for any command"
+    )
+    group.add_argument("--pythonpath", default=argparse.SUPPRESS, help="a folder to add to the Python path")
+    for flag, text in (
+        ("--traceback", "raise on CommandError exceptions"),
+        ("--no-color", "do not colour the output"),
+        ("--force-color", "colour the output even when it is not a terminal"),
+    ):
+        group.add_argument(flag, action="store_true", default=argparse.SUPPRESS, help=text)
+
+
 class Command(BaseCommand):
     help = "Read, check and summarise session.iterate.v1 logs. See each subcommand's --help."
     # Reading a log must work even while the settings are being fixed.
     requires_system_checks: ClassVar[list[str]] = []  # type: ignore[misc]
+
+    def get_version(self) -> str:
+        return __version__
 
     def add_arguments(self, parser: CommandParser) -> None:
         subparsers = parser.add_subparsers(
@@ -54,6 +87,26 @@ class Command(BaseCommand):
                 formatter_class=argparse.RawDescriptionHelpFormatter,
             )
             module.add_arguments(subparser)
+            add_django_options(subparser)
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        """The command line: a closed pipe or Ctrl-C ends quietly, as for any Unix tool.
+
+        ``sessionlog tail -n 1000 | head`` closes the pipe early; with
+        SIGPIPE's default action the process ends as ``cat`` would, with no
+        BrokenPipeError traceback. A file name that is not valid UTF-8 is
+        printed with escapes instead of failing the print.
+        """
+        if hasattr(signal, "SIGPIPE"):
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
+        try:
+            super().run_from_argv(argv)
+        except KeyboardInterrupt:
+            sys.exit(INTERRUPTED)
 
     def handle(self, *args: Any, **options: Any) -> None:
         SUBCOMMANDS[options["subcommand"]].run(self, options)
