@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from django_sessionlog import duck
 
-from ..logs import row, sessionlog, write_log
+from ..logs import DROP, row, sessionlog, write_log
 
 
 def query(sql: str, *files: Path | str, fmt: str = "--json") -> tuple[list[dict[str, Any]], str, int]:
@@ -174,3 +176,36 @@ def test_table_to_a_terminal_escapes_control_characters(tmp_path: Path) -> None:
     call_command("sessionlog", "query", "SELECT model FROM sessions", str(log), stdout=terminal)
     assert "\u202e" not in terminal.buffer.getvalue()
     assert "\\u202e" in terminal.buffer.getvalue()
+
+
+def test_csv_writes_booleans_lists_structs_and_json_as_other_tools_read_them(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(grounded_in_roster=False), row(grounded_in_roster=True))
+    out, _, status = sessionlog(
+        "query", "--csv", "SELECT grounded_in_roster, attempts, artifact, timestamp FROM sessions", str(log)
+    )
+    assert status == 0
+    header, *records = list(csv.reader(io.StringIO(out)))
+    assert header == ["grounded_in_roster", "attempts", "artifact", "timestamp"]
+    assert [r[0] for r in records] == ["false", "true"]
+    assert json.loads(records[0][1])[0] == {
+        "iteration": 1,
+        "verdict_kind": "validation_failed",
+        "error": "worker W-9999 is not on the roster",
+        "span_id": None,
+    }
+    assert json.loads(records[0][2]) == {"shift": "sat-night", "workers": ["W-1001"]}
+    assert records[0][3] == "2026-11-24T19:25:55.344793+00:00"
+    assert "True" not in out
+    assert "'iteration'" not in out
+
+
+def test_csv_leaves_a_null_empty(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(grounded_in_roster=DROP, artifact=DROP))
+    out, _, _ = sessionlog("query", "--csv", "SELECT grounded_in_roster, artifact FROM sessions", str(log))
+    assert out.splitlines()[1] == ","
+
+
+def test_json_writes_the_artifact_as_the_object_it_is(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(artifact={"shift": "x", "n": [1, 2]}), row(artifact=DROP))
+    rows, _, _ = query("SELECT artifact FROM sessions", log)
+    assert rows == [{"artifact": {"shift": "x", "n": [1, 2]}}, {"artifact": None}]

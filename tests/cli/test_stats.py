@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from ..logs import DROP, row, sessionlog, write_log
 
 
@@ -76,3 +78,30 @@ def test_markup_and_control_characters_in_kinds_are_escaped_in_the_table(tmp_pat
 def test_the_span_is_shown_in_utc_whatever_the_rows_offset(tmp_path: Path) -> None:
     log = write_log(tmp_path / "s.jsonl", row(timestamp="2026-11-24T23:30:00+05:00"))
     assert "span      2026-11-24 18:30:00 to 2026-11-24 18:30:00 UTC" in sessionlog("stats", str(log))[0]
+
+
+def test_json_counts_are_integers_when_no_row_is_weighted(tmp_path: Path) -> None:
+    out, _, _ = sessionlog("stats", "--json", str(sample_log(tmp_path)))
+    figures = json.loads(out)
+    assert '"sessions":5,' in out
+    roster = figures["roster"]
+    counts = [
+        figures["sessions"],
+        *figures["by_verdict"].values(),
+        *figures["iterations"].values(),
+        *figures["by_kind"]["fill"].values(),
+        roster["accepted_fills"],
+        roster["checked"],
+        roster["grounded"],
+    ]
+    assert all(type(value) is int for value in counts), counts
+    assert "weighting" not in figures
+
+
+def test_json_counts_of_sampled_rows_are_estimates_and_say_so(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(sample_rate=0.3), row(session_id="x"))
+    figures = json.loads(sessionlog("stats", "--json", str(log))[0])
+    assert figures["estimated"] is True
+    assert figures["sessions"] == pytest.approx(1 / 0.3 + 1, abs=0.001)
+    assert type(figures["sessions"]) is float
+    assert "1 sampled rows count 1/sample_rate sessions each" in figures["weighting"]

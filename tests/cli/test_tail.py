@@ -339,3 +339,29 @@ def test_follow_waits_out_a_folder_put_in_the_place_of_the_log(tmp_path: Path) -
     assert status == 0
     assert err.count("cannot follow") == 1  # said once, not at every poll
     assert "Traceback" not in err
+
+
+def test_columns_line_up_whatever_the_length_of_the_session_id(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl",
+        row(session_id="4bf92f3577b34da6a3ce929d0e0e4736"),
+        row(session_id="short-id"),
+        row(session_id=""),
+    )
+    out, _, _ = sessionlog("tail", str(log))
+    lines = out.splitlines()
+    assert len({text.index("accepted") for text in lines}) == 1, lines
+    assert len({text.index("fill") for text in lines}) == 1, lines
+
+
+def test_a_log_of_garbage_says_what_was_skipped(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", b"garbage\n", b"{}\n", row(schema="session.iterate.v2"))
+    out, err, status = sessionlog("tail", str(log))
+    assert (out, status) == ("", 0)
+    assert f"{log}: skipped 2 lines that are not v1 rows and 1 row of another schema" in err
+    assert f"sessionlog validate {log}" in err
+
+
+def test_a_clean_log_says_nothing_on_stderr(tmp_path: Path) -> None:
+    _, err, _ = sessionlog("tail", str(write_log(tmp_path / "s.jsonl", row())))
+    assert err == ""

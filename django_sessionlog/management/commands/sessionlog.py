@@ -75,6 +75,13 @@ class Command(BaseCommand):
     def get_version(self) -> str:
         return __version__
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # Django builds the parser itself; only its error() changes, so that
+        # a bad subcommand is exit status 2 from call_command too.
+        parser.__class__ = SubcommandParser
+        return parser
+
     def add_arguments(self, parser: CommandParser) -> None:
         subparsers = parser.add_subparsers(
             dest="subcommand", metavar="SUBCOMMAND", required=True, parser_class=SubcommandParser
