@@ -23,9 +23,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from .reader import Tally
+from .records import trim
 from .report import Brief, ReportData
 from .rules import VERDICTS
 from .summary import share
+
+#: Characters of a kind or model shown beside its bar (the label column is 150 px).
+LABEL_LIMIT = 18
 
 COLOURS = {"accepted": "#2f9e5b", "max_iter_exhausted": "#e0a030", "infra_error": "#d0453b"}
 LABELS = {"accepted": "accepted", "max_iter_exhausted": "max iterations", "infra_error": "infra error"}
@@ -241,7 +245,7 @@ def rate_bars(table: dict[str, Any], limit: int = 12) -> SafeString:
                 '<text x="{}" y="{}" class="value">{} of {}</text>',
                 label_w - 8,
                 y + 13,
-                _clip(name or "(none)"),
+                trim(name or "(none)", LABEL_LIMIT),
                 label_w,
                 y,
                 bar_w,
@@ -315,6 +319,3 @@ def _f(number: float) -> str:
     """A coordinate, formatted before format_html (which escapes to text first)."""
     return f"{number:.1f}"
 
-
-def _clip(text: str, limit: int = 22) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -13,7 +13,7 @@ from django.test import override_settings
 
 from django_sessionlog.report import error_group
 
-from ..browser import load
+from ..browser import load, measure
 from ..logs import DROP, row, sessionlog, write_log
 
 MARKUP = '<script>alert("x")</script><img src=x onerror="alert(1)">'
@@ -207,6 +207,7 @@ def test_an_empty_log_still_gives_a_page(tmp_path: Path) -> None:
 # --- as a person sees it: a real browser ---------------------------------------
 
 
+@pytest.mark.browser
 def test_the_page_renders_its_charts_in_a_browser_without_script_errors(tmp_path: Path) -> None:
     target = tmp_path / "report.html"
     assert sessionlog("report", "-o", str(target), str(sample_log(tmp_path)))[2] == 0
@@ -216,6 +217,7 @@ def test_the_page_renders_its_charts_in_a_browser_without_script_errors(tmp_path
     assert page.dom.count("<rect") > 10
 
 
+@pytest.mark.browser
 def test_markup_in_rows_changes_nothing_in_the_rendered_page(tmp_path: Path) -> None:
     hostile = write_log(tmp_path / "hostile.jsonl", failed_row(MARKUP))
     plain = write_log(tmp_path / "plain.jsonl", failed_row("x"))
@@ -234,6 +236,39 @@ def test_markup_in_rows_changes_nothing_in_the_rendered_page(tmp_path: Path) -> 
     assert "<img" not in hostile_page.dom
     assert hostile_page.dom.count("<script") == 1
     assert "alert(1)" in hostile_page.dom  # shown as text
+
+
+@pytest.mark.browser
+def test_long_ids_models_and_errors_fit_a_1280_pixel_window(tmp_path: Path) -> None:
+    long_rows = [
+        row(
+            session_id=session_id,
+            kind="k" * 40,
+            model="m" * 70,
+            iterations=n % 9 + 1,
+            max_iterations=9,
+            duration_ms=1000 * n,
+            attempts=[{"iteration": 1, "verdict_kind": "no_json", "error": "no JSON in " + "w" * 250}],
+        )
+        for n, session_id in enumerate(
+            ["a" * 128, "req-" + "x" * 60, "4bf92f3577b34da6a3ce929d0e0e4736", "s1"] * 3
+        )
+    ]
+    page = tmp_path / "page.html"
+    assert sessionlog("report", "-o", str(page), str(write_log(tmp_path / "s.jsonl", *long_rows)))[2] == 0
+    layout = measure(
+        page,
+        "{page: document.documentElement.scrollWidth, window: window.innerWidth, "
+        "id: document.querySelector('#most-retried tbody td').getBoundingClientRect().width, "
+        "w3c: Array.from(document.querySelectorAll('#most-retried td .id')).filter(function (e) {"
+        " return e.textContent.length === 32; }).map(function (e) { return e.getClientRects().length; })}",
+        width=1280,
+    )
+    assert layout["window"] == 1280
+    assert layout["page"] <= layout["window"], "no horizontal scrollbar"
+    assert layout["id"] >= 250, "a session id gets room for a line of characters, not one a line"
+    assert layout["w3c"], "the table shows the W3C-style ids"
+    assert set(layout["w3c"]) == {1}, "a 32-hex trace id is shown on one line"
 
 
 def test_an_output_path_that_cannot_be_written_exits_2(tmp_path: Path) -> None:
