@@ -25,6 +25,10 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 MANAGE = [sys.executable, str(HERE / "manage.py")]
+#: How a person runs the same commands: with this Python (the demo's virtualenv, where Django is).
+SHOWN_MANAGE = (
+    f"{shlex.quote(os.path.relpath(sys.executable))} {shlex.quote(os.path.relpath(HERE / 'manage.py'))}"
+)
 
 PROMPTS = {
     "fill": [
@@ -67,15 +71,22 @@ def wait_until_up(base: str, server: subprocess.Popen[bytes], timeout: float = 3
 
 
 def progress(done: int, total: int, counts: dict[int, int]) -> None:
+    """A bar redrawn in place on a terminal; into a file or a pipe, one line at the end."""
+    summary = "  ".join(f"{status}: {count}" for status, count in sorted(counts.items()))
+    if not sys.stdout.isatty():
+        if done == total:
+            print(f"  {done}/{total}  {summary}")
+        return
     width = 32
     filled = width * done // total
-    summary = "  ".join(f"{status}: {count}" for status, count in sorted(counts.items()))
     sys.stdout.write(f"\r  [{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {summary}")
+    if done == total:
+        sys.stdout.write("\n")
     sys.stdout.flush()
 
 
 def sessionlog(*args: str) -> None:
-    print(f"\n$ python example_project/manage.py sessionlog {shlex.join(args)}", flush=True)
+    print(f"\n$ {SHOWN_MANAGE} sessionlog {shlex.join(args)}", flush=True)
     subprocess.run([*MANAGE, "sessionlog", *args], check=False)
 
 
@@ -86,8 +97,14 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=48)
     args = parser.parse_args()
 
+    own_log = "SESSIONLOG_PATH" not in os.environ
     log = Path(os.environ.setdefault("SESSIONLOG_PATH", str(HERE / "var" / "coordinator_sessions.jsonl")))
     os.environ.setdefault("DJANGO_DEBUG", "0")  # a quiet server: no per-request noise
+    if own_log:
+        # The demo's own log starts empty, so what it shows is this run's sessions.
+        log.unlink(missing_ok=True)
+    else:
+        print(f"Appending to SESSIONLOG_PATH={log}: the figures below include what it already held.")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     print(f"Starting the example service on {base} (log: {log})")
@@ -114,7 +131,7 @@ def main() -> None:
                 status = client.post(endpoint, json=body).status_code
                 counts[status] = counts.get(status, 0) + 1
                 progress(number + 1, args.sessions, counts)
-        print("\n  (200 accepted, 422 max_iterations exhausted, 502 provider failed)")
+        print("  (200 accepted, 422 max_iterations exhausted, 502 provider failed)")
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -130,7 +147,7 @@ def main() -> None:
     report = HERE / "var" / "sessionlog-report.html"
     sessionlog("report", "-o", str(report))
     print(f"\nThe log: {log}\nThe report: {report} (open it in a browser)")
-    print("Try: python example_project/manage.py sessionlog tail -f")
+    print(f"Try: {SHOWN_MANAGE} sessionlog tail -f")
 
 
 if __name__ == "__main__":
