@@ -1,0 +1,68 @@
+"""The README's Python example, pasted as a host would and run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from django_sessionlog.testing import capture_sessions
+
+from . import readme
+
+
+def _loop(answers: list[Any]) -> Callable[..., Any]:
+    """The README's ``iterate`` function, with a model that gives ``answers`` and a validator."""
+    [code] = [block for block in readme.blocks("Logging a session", "python") if "def iterate(" in block]
+    given = list(answers)
+
+    def ask_model(messages: list[dict[str, str]]) -> str:
+        answer = given.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return str(answer)
+
+    def validate(kind: str, artifact: Any) -> str:
+        return "" if isinstance(artifact, dict) and artifact.get("workers") else "workers is empty"
+
+    namespace: dict[str, Any] = {"ask_model": ask_model, "validate": validate}
+    exec(compile(code, "README.md", "exec"), namespace)
+    return namespace["iterate"]  # type: ignore[no-any-return]
+
+
+def test_the_readme_loop_logs_an_accepted_session_with_its_history() -> None:
+    iterate = _loop(["Sure!", json.dumps({"workers": []}), json.dumps({"workers": ["W-1001"]})])
+    with capture_sessions() as rows:
+        assert iterate("fill", "Cover Saturday", "4bf92f3577b34da6a3ce929d0e0e4736") == {
+            "workers": ["W-1001"]
+        }
+    [row] = rows
+    assert row["final_verdict"] == "accepted"
+    assert row["iterations"] == 3
+    assert row["attempts"] == [
+        {"iteration": 1, "verdict_kind": "no_json", "error": "no JSON object in the answer"},
+        {"iteration": 2, "verdict_kind": "validation_failed", "error": "workers is empty"},
+        {"iteration": 3, "verdict_kind": "accepted"},
+    ]
+    assert row["artifact"] == {"workers": ["W-1001"]}
+
+
+def test_the_readme_loop_logs_an_exhausted_session() -> None:
+    iterate = _loop(["no", "still no"])
+    with capture_sessions() as rows:
+        assert iterate("fill", "Cover Saturday", "t1", max_iterations=2) is None
+    assert [(r["final_verdict"], r["iterations"], len(r["attempts"])) for r in rows] == [
+        ("max_iter_exhausted", 2, 2)
+    ]
+
+
+def test_the_readme_loop_logs_an_infra_error_and_lets_the_exception_through() -> None:
+    iterate = _loop([ConnectionError("the provider is down")])
+    with capture_sessions() as rows, pytest.raises(ConnectionError):
+        iterate("fill", "Cover Saturday", "t2")
+    assert rows[0]["final_verdict"] == "infra_error"
+    assert rows[0]["attempts"] == [
+        {"iteration": 0, "verdict_kind": "infra_error", "error": "the provider is down"}
+    ]
