@@ -318,4 +318,3 @@ def iterations_chart(iterations: dict[int, float], sessions: float) -> SafeStrin
 def _f(number: float) -> str:
     """A coordinate, formatted before format_html (which escapes to text first)."""
     return f"{number:.1f}"
-
