@@ -197,6 +197,10 @@ def explain(line: bytes, first_error: str) -> list[str]:
     except RecursionError:
         return [_from_msgspec(first_error)]
     except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip("\r\n")):
+            # What a full disk leaves in the middle of a file: the first part
+            # of a row, ended by the newline the next row started with.
+            return ["not JSON: the line ends before its JSON does (the start of a row cut short?)"]
         return [f"not JSON: {exc.msg} (column {exc.colno})"]
     if not isinstance(value, dict):
         return [f"not a JSON object but {_json_type(value)}"]

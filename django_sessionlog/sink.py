@@ -25,6 +25,7 @@ second, so they do not flood the log they would often be written to.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import errno
 import logging
@@ -66,14 +67,14 @@ if hasattr(os, "register_at_fork"):
 
 
 class CutShort(OSError):
-    """A row cut short whose rest could not follow it directly: the row is lost."""
+    """A row was cut short: its first bytes stay in the file as one unreadable line."""
 
 
 @dataclass
 class _Outage:
     """Rows lost to one fault since the last row that was written."""
 
-    cause: tuple[str, type[BaseException], int | None]
+    cause: tuple[str, object]
     began: float
     lost: int = 0
     unreported: int = 0
@@ -128,18 +129,26 @@ class SessionLogger:
             row = as_row(record, self.daemon)
             if self._templated:
                 path = paths.fill(self.path, paths.row_date(row["timestamp"]))
-            self.write_line(encode_line(row), path)
+            ended = self._write(encode_line(row), path)
         except Exception as exc:
             if self.raise_errors:
                 raise
             self._lost(record.session_id, path, exc)
         else:
-            if self._outage is not None:
-                self._recovered(path)
+            if ended is not None:
+                self._say_recovered(path, ended)
 
     def write_line(self, line: bytes, path: str | None = None) -> None:
         """Append one encoded line (ending in ``\\n``) to ``path``; raises OSError."""
-        path = path or self.path
+        self._write(line, path or self.path)
+
+    def _write(self, line: bytes, path: str) -> _Outage | None:
+        """Write the line; the outage this write ends, if any.
+
+        The outage is taken under the lock that orders the writes, so a row
+        written before another thread's failure never reports a recovery
+        from it.
+        """
         with self._lock:
             try:
                 fd, mode = self._current_fd(path)
@@ -152,10 +161,16 @@ class SessionLogger:
             except BaseException:
                 self._close()
                 raise
+            ended, self._outage = self._outage, None
+            return ended
 
     def close(self) -> None:
+        """Close the file; rows a lasting fault cost since its last warning are said now."""
         with self._lock:
             self._close()
+            unfinished, self._outage = self._outage, None
+        if unfinished is not None and unfinished.unreported:
+            self._say_unfinished(unfinished)
 
     def __del__(self) -> None:
         # A logger dropped without close() (settings changed, a test) gives
@@ -179,15 +194,22 @@ class SessionLogger:
         self._torn = True
         self._set_mode(fd, mode | TORN_MARK)
         end = os.lseek(fd, 0, os.SEEK_CUR)
-        while written < len(line):
-            if os.fstat(fd).st_size != end:
-                raise CutShort(errno.EIO, "the row was cut short and another row was written after it")
-            count = os.write(fd, memoryview(line)[written:])
-            after = os.lseek(fd, 0, os.SEEK_CUR)
-            if count <= 0 or after != end + count:
-                raise CutShort(errno.EIO, "the row was cut short and another write landed before its rest")
-            written += count
-            end = after
+        kept = written
+        try:
+            while written < len(line):
+                if os.fstat(fd).st_size != end:
+                    raise OSError(errno.EIO, "another row was written after its first part")
+                count = os.write(fd, memoryview(line)[written:])
+                after = os.lseek(fd, 0, os.SEEK_CUR)
+                if count <= 0 or after != end + count:
+                    raise OSError(errno.EIO, "another write landed before its rest")
+                written += count
+                end = after
+        except OSError as exc:
+            raise CutShort(
+                exc.errno,
+                f"{exc.strerror}; the row was cut short, its first {kept} bytes stay as one unreadable line",
+            ) from exc
         self._repaired(fd, mode, end)
 
     def _write_after_a_tear(self, fd: int, mode: int, line: bytes, path: str) -> None:
@@ -280,9 +302,14 @@ class SessionLogger:
     # --- saying what was lost ---------------------------------------------------
 
     def _lost(self, session_id: str, path: str, exc: Exception) -> None:
-        """Count a lost row; warn at once for a new fault, then once a second while it lasts."""
+        """Count a lost row; warn at once for a new fault, then once a second while it lasts.
+
+        A row cut short is always named at once (there is one per fault):
+        it is the row whose fragment a reader will find in the file.
+        """
         now = _now()
-        cause = (path, type(exc), getattr(exc, "errno", None))
+        cause = (path, exc.errno if isinstance(exc, OSError) and exc.errno else type(exc))
+        cut = isinstance(exc, CutShort)
         with self._lock:
             self._rows_lost += 1
             outage = self._outage
@@ -294,12 +321,15 @@ class SessionLogger:
                 summary = None
             else:
                 outage.lost += 1
-                outage.unreported += 1
                 outage.last_session = session_id
-                if now - outage.reported < REPORT_EVERY:
+                if cut:
+                    summary = None
+                elif now - outage.reported < REPORT_EVERY:
+                    outage.unreported += 1
                     return
-                summary = (outage.unreported, now - outage.reported)
-                outage.unreported, outage.reported = 0, now
+                else:
+                    summary = (outage.unreported + 1, now - outage.reported)
+                    outage.unreported, outage.reported = 0, now
         if summary is None:
             logger.warning(
                 "django_sessionlog: could not write session %r to %s: %s "
@@ -320,11 +350,7 @@ class SessionLogger:
                 session_id,
             )
 
-    def _recovered(self, path: str) -> None:
-        with self._lock:
-            outage, self._outage = self._outage, None
-        if outage is None:
-            return
+    def _say_recovered(self, path: str, outage: _Outage) -> None:
         logger.warning(
             "django_sessionlog: writing to %s again after %.1f s: %d row%s lost in all, the last session %r",
             path,
@@ -333,3 +359,23 @@ class SessionLogger:
             "" if outage.lost == 1 else "s",
             outage.last_session,
         )
+
+    def _say_unfinished(self, outage: _Outage) -> None:
+        logger.warning(
+            "django_sessionlog: stopped writing to %s while it still fails: %d row%s lost in all "
+            "(%d since the last warning), the last session %r",
+            outage.cause[0],
+            outage.lost,
+            "" if outage.lost == 1 else "s",
+            outage.unreported,
+            outage.last_session,
+        )
+
+
+@atexit.register
+def _close_all() -> None:
+    # A worker process that ends (gunicorn recycling it, a deploy) while a
+    # fault lasts still says how many rows the fault cost.
+    for instance in list(_instances):
+        if instance._outage is not None and instance._outage.unreported:
+            instance.close()

@@ -170,13 +170,13 @@ def test_asend_from_an_async_view_writes_the_row_off_the_event_loop(
 ) -> None:
     log = tmp_path / "sessions.jsonl"
     writer_threads: list[threading.Thread] = []
-    real_write_line = SessionLogger.write_line
+    real_write = SessionLogger._write
 
-    def spy(self: SessionLogger, line: bytes, path: str | None = None) -> None:
+    def spy(self: SessionLogger, line: bytes, path: str) -> object:
         writer_threads.append(threading.current_thread())
-        real_write_line(self, line, path)
+        return real_write(self, line, path)
 
-    monkeypatch.setattr(SessionLogger, "write_line", spy)
+    monkeypatch.setattr(SessionLogger, "_write", spy)
 
     async def view() -> threading.Thread:
         await iterate_finished.asend(sender=None, request=request_fill, response=accepted, duration_ms=5)

@@ -8,6 +8,7 @@ import logging
 import os
 import stat
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -382,3 +383,86 @@ def test_two_writer_processes_on_a_tmpfs_that_fills_and_grows_lose_only_rows_the
         assert 2 <= len(said) <= 8, said  # the first, a summary a second, and one when writing resumes
         assert "again" in said[-1]
         assert f"{report['lost']} row" in said[-1]
+
+
+def test_a_row_cut_short_is_named_at_once_even_while_losses_are_only_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sink_module, "_now", Clock())
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    disk = Disk(monkeypatch, sink, room=0)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        sink.append(record("no-room-1"))  # the fault begins: warned
+        sink.append(record("no-room-2"))  # counted
+        disk.room = 30  # a little room: the next row is cut short
+        sink.append(record("cut"))
+    said = messages(caplog)
+    assert len(said) == 2, said
+    assert "'cut'" in said[1]
+    assert "cut short, its first 30 bytes stay as one unreadable line" in said[1]
+    assert len(lines_of(log)[0]) == 30
+
+
+def test_a_row_written_before_another_threads_failure_reports_no_recovery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    sink.append(record("first"))
+    written, failed = threading.Event(), threading.Event()
+    real_write = SessionLogger._write
+    real_os_write = os.write
+
+    def write_then_wait(self: SessionLogger, line: bytes, path: str) -> object:
+        ended = real_write(self, line, path)
+        if threading.current_thread().name == "before":
+            written.set()
+            failed.wait(10)  # the other thread fails while this row is already written
+        return ended
+
+    def failing_for_after(fd: int, data: bytes) -> int:
+        if threading.current_thread().name == "after":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_os_write(fd, data)
+
+    def after() -> None:
+        written.wait(10)
+        sink.append(record("lost"))
+        failed.set()
+
+    monkeypatch.setattr(SessionLogger, "_write", write_then_wait)
+    monkeypatch.setattr(os, "write", failing_for_after)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        threads = [
+            threading.Thread(target=sink.append, args=(record("ok"),), name="before"),
+            threading.Thread(target=after, name="after"),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    said = messages(caplog)
+    assert len(said) == 1, said
+    assert "'lost'" in said[0]
+    assert not any("again" in text for text in said)
+
+
+def test_closing_during_an_outage_says_what_it_cost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sink_module, "_now", Clock())
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    Disk(monkeypatch, sink, room=0)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        for n in range(4):
+            sink.append(record(f"lost-{n}"))
+        sink.close()
+        sink.close()  # said once
+    said = messages(caplog)
+    assert len(said) == 2, said
+    assert said[1] == (
+        f"django_sessionlog: stopped writing to {log} while it still fails: 4 rows lost in all "
+        "(3 since the last warning), the last session 'lost-3'"
+    )

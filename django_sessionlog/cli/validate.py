@@ -85,7 +85,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         style = command.style.ERROR if tally.invalid or tally.unreadable else command.style.SUCCESS
         command.stdout.write(
             style(
-                f"{plural(tally.lines, 'row')} in {plural(len(files), 'file')}: "
+                f"{plural(tally.lines, 'line')} in {plural(len(files), 'file')}: "
                 f"{tally.valid:,} valid, {tally.invalid:,} invalid{torn}, "
                 f"{tally.skipped:,} skipped (other schema)"
             )

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from ..logs import DROP, django_admin, row, sessionlog, write_log
+from ..logs import DROP, django_admin, line, row, sessionlog, write_log
 
 
 def test_a_valid_log_passes_with_status_0(tmp_path: Path) -> None:
     log = write_log(tmp_path / "s.jsonl", row(), row(final_verdict="infra_error", attempts=None))
     out, _, status = sessionlog("validate", str(log))
     assert status == 0
-    assert "2 rows in 1 file: 2 valid, 0 invalid, 0 skipped" in out
+    assert "2 lines in 1 file: 2 valid, 0 invalid, 0 skipped" in out
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_a_bad_row_does_not_stop_the_rest_of_the_file(tmp_path: Path) -> None:
     assert f"{log}:3: invalid UTF-8 at byte 1" in out
     assert f"{log}:4: blank line" in out
     assert f"{log}:6: not a JSON object but an array" in out
-    assert "6 rows in 1 file: 2 valid, 4 invalid" in out
+    assert "6 lines in 1 file: 2 valid, 4 invalid" in out
 
 
 def test_torn_last_line_is_reported_as_torn_write(tmp_path: Path) -> None:
@@ -153,7 +153,7 @@ def test_gzip_and_globs_are_read(tmp_path: Path) -> None:
     out, _, status = sessionlog("validate", str(tmp_path / "*.jsonl*"))
     assert status == 1
     assert f"{tmp_path / 'b.jsonl.gz'}:1: iterations: expected int, got bool" in out
-    assert "2 rows in 2 files" in out
+    assert "2 lines in 2 files" in out
 
 
 def test_configured_path_with_placeholders_reads_every_matching_file(tmp_path: Path) -> None:
@@ -163,7 +163,7 @@ def test_configured_path_with_placeholders_reads_every_matching_file(tmp_path: P
     with override_settings(SESSIONLOG={"PATH": str(tmp_path / "{host}" / "s-{date}.jsonl")}):
         out, _, status = sessionlog("validate")
     assert status == 0
-    assert "3 rows in 2 files" in out
+    assert "3 lines in 2 files" in out
 
 
 def test_unreadable_file_exits_2_and_the_others_are_still_read(tmp_path: Path) -> None:
@@ -265,3 +265,12 @@ def test_standard_input_is_read_and_left_open(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stderr
     assert "-:2: iterations: expected int, got bool" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_the_start_of_a_row_cut_short_in_the_middle_of_a_file_is_named_as_such(tmp_path: Path) -> None:
+    whole = line(row())
+    log = write_log(tmp_path / "s.jsonl", row(), whole[:111] + b"\n", row())
+    out, _, status = sessionlog("validate", str(log))
+    assert status == 1
+    assert f"{log}:2: not JSON: the line ends before its JSON does (the start of a row cut short?)" in out
+    assert "3 lines in 1 file: 2 valid, 1 invalid" in out

@@ -40,7 +40,7 @@ def test_the_demo_starts_from_an_empty_log_writes_no_progress_frames_to_a_file_a
     assert "\r" not in second, "no progress frames into a file"
     assert "6/6" in second
     assert "sessions  6 from 6 rows" in second, "the second run shows its own 6 sessions, not 12"
-    assert "6 rows in 1 file: 6 valid" in second
+    assert "6 lines in 1 file: 6 valid" in second
     suggested = next(line for line in second.splitlines() if line.startswith("Try: "))
     command = shlex.split(suggested.removeprefix("Try: "))
     assert command[-3:] == ["sessionlog", "tail", "-f"]
