@@ -34,8 +34,8 @@ from django_sessionlog import (
     SessionLogger,
     build_session_record,
 )
-from django_sessionlog.encoding import as_row, encode_line
-from django_sessionlog.sink import _OPEN_FLAGS
+from django_sessionlog.write.encoding import as_row, encode_line
+from django_sessionlog.write.sink import _OPEN_FLAGS
 
 PROMPT = (
     "Fill the Saturday night shift at the Harbour Street depot with three forklift-certified "

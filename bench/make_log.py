@@ -25,7 +25,7 @@ from django_sessionlog import (
     IterateResponse,
     build_session_record,
 )
-from django_sessionlog.encoding import as_row, encode_line, format_timestamp
+from django_sessionlog.write.encoding import as_row, encode_line, format_timestamp
 
 WORDS = [
     "fill",

@@ -4,9 +4,9 @@ The public API (SPEC section 2) is re-exported here; the signal is safe to
 import before Django is set up, so a view module can import it at the top.
 """
 
-from .default_logger import get_session_logger
-from .records import (
-    SCHEMA_VERSION,
+from .row import SCHEMA_VERSION
+from .write.configured import get_session_logger
+from .write.records import (
     AttemptStatus,
     IterateAttempt,
     IterateFailure,
@@ -17,9 +17,9 @@ from .records import (
     build_session_record,
     trim,
 )
-from .session import IterateSession, iterate_session
-from .signals import iterate_finished
-from .sink import SessionLogger
+from .write.session import IterateSession, iterate_session
+from .write.signals import iterate_finished
+from .write.sink import SessionLogger
 
 __version__ = "0.1.0"
 

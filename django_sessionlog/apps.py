@@ -12,9 +12,9 @@ class SessionLogConfig(AppConfig):
     def ready(self) -> None:
         # Wiring only: nothing here touches the disk (the sink opens its
         # file on the first row), so start-up never fails on the log.
-        from . import default_logger, receivers
         from .checks import check_settings, log_problems
-        from .signals import iterate_finished
+        from .write import configured, receivers
+        from .write.signals import iterate_finished
 
         checks.register(check_settings)
         # gunicorn, uWSGI and ASGI servers never run the system checks: a
@@ -24,4 +24,4 @@ class SessionLogConfig(AppConfig):
             receivers.log_finished_session,
             dispatch_uid="django_sessionlog.log_finished_session",
         )
-        setting_changed.connect(default_logger.reset, dispatch_uid="django_sessionlog.reset")
+        setting_changed.connect(configured.reset, dispatch_uid="django_sessionlog.reset")

@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from . import receivers
 from .conf import conf
-from .encoding import as_row
-from .records import SessionRecord
+from .write import receivers
+from .write.encoding import as_row
+from .write.records import SessionRecord
 
 Rows = list[dict[str, Any]]
 

@@ -12,24 +12,10 @@ from typing import Any
 
 from django.core.management import CommandError, call_command
 
-#: The row's keys in the order the writer writes them (SPEC section 1).
-KEY_ORDER = [
-    "schema",
-    "session_id",
-    "timestamp",
-    "daemon",
-    "kind",
-    "model",
-    "provider",
-    "prompt",
-    "iterations",
-    "max_iterations",
-    "final_verdict",
-    "attempts",
-    "artifact",
-    "grounded_in_roster",
-    "duration_ms",
-]
+from django_sessionlog.row import KEY_NAMES
+
+#: The keys of a row the writer wrote without sampling, in its order.
+KEY_ORDER = [name for name in KEY_NAMES if name != "sample_rate"]
 
 
 def row(**changes: Any) -> dict[str, Any]:

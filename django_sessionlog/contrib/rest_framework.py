@@ -10,7 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from ..records import IterateRequest
+from ..write.records import IterateRequest
 
 #: Longest prompt accepted. The row keeps 4000 characters of it; the bound
 #: only stops a request body from carrying megabytes to the model.

@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from types import ModuleType
 from typing import Any, ClassVar
 
 from django.core.management import BaseCommand, CommandError
 from django.core.management.base import CommandParser
 
 from ... import __version__
-from ...cli import export, prune, query, report, schema, stats, tail, validate
+from ...commands import Subcommand, export, prune, query, report, schema, stats, tail, validate
 
-SUBCOMMANDS: dict[str, ModuleType] = {
+SUBCOMMANDS: dict[str, Subcommand] = {
     "validate": validate,
     "tail": tail,
     "stats": stats,

@@ -1,0 +1,108 @@
+"""What DuckDB reads for a set of local logs: each line checked first, in one pass.
+
+DuckDB told to ignore errors misreads lines instead of refusing them (``true``
+as 1), so no line reaches it unchecked. Every line is decoded once, by the
+decoder ``validate`` uses, and the lines that are not v1 rows are noted by
+their place in the file. A log with none (the usual case) goes to DuckDB as
+it is: no copy. A log with some is copied without them, byte ranges at a
+time, with no second decode.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import IO
+
+from .rows import Problem, Tally, iter_rows
+from .rules import Row
+from .sql import DEFAULT_MAXIMUM_OBJECT_SIZE
+from .window import Window
+
+_COPY_BLOCK = 1 << 20
+
+
+@dataclass
+class Staged:
+    """What DuckDB should read for a set of local logs, and what was left out."""
+
+    folder: str
+    tally: Tally = field(default_factory=Tally)
+    longest: int = 0
+    files: list[str] = field(default_factory=list)
+    rows: int = 0  # valid rows in the time window
+
+    @property
+    def maximum_object_size(self) -> int:
+        return max(DEFAULT_MAXIMUM_OBJECT_SIZE, self.longest + 1)
+
+
+def stage(names: Sequence[str], folder: str, window: Window = Window()) -> Staged:
+    """The files DuckDB should read for ``names``; see the module's docstring.
+
+    Standard input, which cannot be read twice, is copied as it is read.
+    The window only counts rows here; ``sql.read_json_sql`` applies it.
+    """
+    staged = Staged(folder)
+    inside = window.test()
+    for number, name in enumerate(names):
+        copy = os.path.join(folder, f"{number}.jsonl")
+        dropped: list[Problem] = []
+        unreadable = len(staged.tally.unreadable)
+        if name == "-":
+            with open(copy, "wb", buffering=_COPY_BLOCK) as out:
+                _read(name, staged, inside, dropped, out)
+            staged.files.append(copy)
+            continue
+        length = _read(name, staged, inside, dropped)
+        if len(staged.tally.unreadable) > unreadable or not length:
+            continue  # said in the tally, or empty: DuckDB reads nothing of it
+        if dropped:
+            _copy_without(name, dropped, length, copy)
+        staged.files.append(copy if dropped else name)
+    return staged
+
+
+def _read(
+    name: str,
+    staged: Staged,
+    inside: Callable[[Row], bool] | None,
+    dropped: list[Problem],
+    out: IO[bytes] | None = None,
+) -> int:
+    """Decode every line of ``name`` once, noting the lines to leave out; the bytes read."""
+    length = 0
+    for _, _, line, row in iter_rows([name], staged.tally, on_problem=dropped.append):
+        length += len(line)
+        if out is not None:
+            out.write(line if line.endswith(b"\n") else line + b"\n")
+        staged.longest = max(staged.longest, len(line))
+        if inside is None or inside(row):
+            staged.rows += 1
+    return length + sum(problem.length for problem in dropped)
+
+
+def _copy_without(name: str, dropped: list[Problem], length: int, copy: str) -> None:
+    """Copy the first ``length`` bytes of ``name`` to ``copy``, less the ``dropped`` lines.
+
+    Only what the pass read is copied: a live log may have grown since, and
+    its new lines were not checked. A kept last line without a newline (a
+    whole row whose newline is still coming) gets one.
+    """
+    last = b"\n"
+    with open(name, "rb") as source, open(copy, "wb", buffering=_COPY_BLOCK) as out:
+        position = 0
+        for start, end in [*((p.offset, p.offset + p.length) for p in dropped), (length, length)]:
+            source.seek(position)
+            left = start - position
+            while left > 0:
+                block = source.read(min(left, _COPY_BLOCK))
+                if not block:
+                    break
+                out.write(block)
+                last = block[-1:]
+                left -= len(block)
+            position = end
+        if last != b"\n":
+            out.write(b"\n")

@@ -1,0 +1,169 @@
+"""The receiver of ``iterate_finished``, and the policies it applies.
+
+The row is built (``records``), then the receiver's policies run in this
+order: the roster check chosen by kind (inside the build), sampling (so a
+dropped row costs no redaction), ``REDACT``, and finally the sink. A policy
+that raises costs the row no more than that policy's part, and a warning;
+with ``RAISE_ERRORS`` it raises into the sender instead, for development.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from django.utils.module_loading import import_string
+
+from ..conf import conf
+from ..row import ACCEPTED
+from . import sampling
+from .configured import get_session_logger
+from .records import (
+    IterateFailure,
+    IterateRequest,
+    IterateResponse,
+    RosterCheck,
+    SessionRecord,
+    build_session_record,
+)
+
+logger = logging.getLogger("django_sessionlog")
+
+#: What a redactor that raised leaves in place of the prompt.
+REDACTION_FAILED = "[redaction failed]"
+
+#: Functions given each finished row instead of the sink while any is
+#: registered (``django_sessionlog.testing`` registers its captures here).
+Interceptor = Callable[[SessionRecord], None]
+_interceptors: list[Interceptor] = []
+_interceptors_lock = threading.Lock()
+
+
+def add_interceptor(interceptor: Interceptor) -> None:
+    with _interceptors_lock:
+        _interceptors.append(interceptor)
+
+
+def remove_interceptor(interceptor: Interceptor) -> None:
+    with _interceptors_lock:
+        _interceptors.remove(interceptor)
+
+
+def log_finished_session(
+    sender: Any,
+    request: IterateRequest,
+    response: IterateResponse | None = None,
+    failure: IterateFailure | None = None,
+    error: object | None = None,
+    duration_ms: int = 0,
+    **kwargs: Any,
+) -> None:
+    """Build, filter and write the row of one finished session."""
+    raise_errors = conf.RAISE_ERRORS
+    try:
+        record = build_session_record(
+            request,
+            response,
+            failure,
+            error,
+            roster_check=_roster_check(request.kind, raise_errors),
+            duration_ms=int(duration_ms),
+        )
+        if not _sampled_in(record):
+            return
+        record = _redacted(record, raise_errors)
+        deliver(record)
+    except Exception:
+        if raise_errors:
+            raise
+        logger.warning(
+            "django_sessionlog: could not log session %r",
+            getattr(request, "trace_id", None),
+            exc_info=True,
+        )
+
+
+def deliver(record: SessionRecord) -> None:
+    """Hand a finished row to the open captures, or else to the sink."""
+    interceptors = list(_interceptors)
+    if interceptors:
+        for interceptor in interceptors:
+            interceptor(record)
+        return
+    session_logger = get_session_logger()
+    if session_logger is not None:
+        session_logger.append(record)
+
+
+def _roster_check(kind: str, raise_errors: bool) -> RosterCheck | None:
+    dotted = conf.ROSTER_CHECKS.get(kind)
+    if not dotted:
+        return None
+
+    def guarded(artifact: dict[str, Any] | None) -> bool | None:
+        try:
+            return _import(dotted)(artifact)  # type: ignore[no-any-return]
+        except Exception:
+            if raise_errors:
+                raise
+            logger.warning(
+                "django_sessionlog: roster check %s raised; the row is written without grounded_in_roster",
+                dotted,
+                exc_info=True,
+            )
+            return None
+
+    return guarded
+
+
+def _sampled_in(record: SessionRecord) -> bool:
+    # Failures are what forensics needs: only accepted sessions are sampled.
+    rates = conf.SAMPLE_RATES
+    if not rates or record.final_verdict != ACCEPTED:
+        return True
+    rate = sampling.rate_for(record.kind, rates)
+    if not sampling.keeps(record.session_id, rate):
+        return False
+    if rate < 1.0 and record.session_id:
+        record.sample_rate = rate
+    return True
+
+
+def _redacted(record: SessionRecord, raise_errors: bool) -> SessionRecord:
+    dotted = conf.REDACT
+    if not dotted:
+        return record
+    try:
+        redacted = _import(dotted)(record)
+        if not isinstance(redacted, SessionRecord):
+            raise TypeError(f"{dotted} returned {type(redacted).__name__}, not a SessionRecord")
+        return redacted
+    except Exception:
+        if raise_errors:
+            raise
+        logger.warning(
+            "django_sessionlog: redactor %s raised on session %r; "
+            "the row is written without its prompt, artifact and errors",
+            dotted,
+            record.session_id,
+            exc_info=True,
+        )
+        # Fail closed: a row that says the session happened, with nothing
+        # in it the redactor was meant to scrub.
+        return dataclasses.replace(
+            record,
+            prompt=REDACTION_FAILED,
+            artifact=None,
+            attempts=None
+            if record.attempts is None
+            else [dataclasses.replace(a, error="") for a in record.attempts],
+        )
+
+
+@functools.lru_cache(maxsize=64)
+def _import(dotted: str) -> Callable[..., Any]:
+    return import_string(dotted)  # type: ignore[no-any-return]

@@ -1,0 +1,176 @@
+"""The inputs of an iterate session and the row built from them.
+
+Pure data and one pure function: no settings, no files, no Django. This is
+the part the golden files test, so it mirrors the reference
+(``session_log.go``) branch for branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..row import ACCEPTED, ERROR_LIMIT, INFRA_ERROR, MAX_ITER_EXHAUSTED, PROMPT_LIMIT
+
+#: A roster check gets the accepted artifact and answers whether every id in
+#: it is on the roster; ``None`` means "no answer" and leaves the key out.
+RosterCheck = Callable[[dict[str, Any] | None], bool | None]
+
+
+@dataclass(slots=True)
+class AttemptStatus:
+    kind: str
+    error: str = ""
+
+
+@dataclass(slots=True)
+class IterateAttempt:
+    iteration: int
+    status: AttemptStatus
+    span_id: str = ""
+
+
+@dataclass(slots=True)
+class IterateRequest:
+    trace_id: str = ""
+    kind: str = ""
+    model: str = ""
+    provider: str = ""
+    prompt: str = ""
+    max_iterations: int = 0
+
+
+@dataclass(slots=True)
+class IterateResponse:
+    trace_id: str = ""
+    iterations: int = 0
+    history: Sequence[IterateAttempt] = field(default_factory=list)
+    artifact: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class IterateFailure:
+    trace_id: str = ""
+    iterations: int = 0
+    history: Sequence[IterateAttempt] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class SessionAttemptRecord:
+    """One attempt of the row: only the stable signals.
+
+    The raw model output is deliberately not kept (as in the reference): it
+    lives in the tracing tool under ``span_id``, and a second copy would let
+    the log grow without bound on long sessions.
+    """
+
+    iteration: int
+    verdict_kind: str
+    error: str = ""
+    span_id: str = ""
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    """One ``session.iterate.v1`` row, its fields named as the row's keys (``row.KEYS``, in that order).
+
+    ``schema``, ``timestamp`` and ``daemon`` stay empty here; the sink fills
+    them when it writes, so a record built ahead of time gets the time it
+    was written. ``sample_rate`` is set by the receiver only when sampling
+    kept the row at a rate below 1.
+    """
+
+    schema: str = ""
+    session_id: str = ""
+    timestamp: str = ""
+    daemon: str = ""
+    kind: str = ""
+    model: str = ""
+    provider: str = ""
+    prompt: str = ""
+    iterations: int = 0
+    max_iterations: int = 0
+    final_verdict: str = ""
+    attempts: list[SessionAttemptRecord] | None = None
+    artifact: dict[str, Any] | None = None
+    grounded_in_roster: bool | None = None
+    duration_ms: int = 0
+    sample_rate: float | None = None
+
+
+def trim(s: str, n: int) -> str:
+    """Cut ``s`` to at most ``n`` code points, ending in ``…`` when cut.
+
+    The ellipsis takes the last place, so a reader can tell a cut prompt
+    from one that happened to be exactly ``n`` characters long.
+    """
+    if len(s) <= n:
+        return s
+    return s[: n - 1] + "…"
+
+
+def build_session_record(
+    request: IterateRequest,
+    response: IterateResponse | None = None,
+    failure: IterateFailure | None = None,
+    infra_error: object | None = None,
+    roster_check: RosterCheck | None = None,
+    duration_ms: int = 0,
+) -> SessionRecord:
+    """Shape the row of one finished session.
+
+    A response wins over a failure, and either wins over an infrastructure
+    error, exactly as in the reference, so every host (and the golden files)
+    gets the same row for the same session.
+    """
+    record = SessionRecord(
+        session_id=request.trace_id,
+        kind=request.kind,
+        model=request.model,
+        provider=request.provider,
+        prompt=trim(request.prompt, PROMPT_LIMIT),
+        max_iterations=request.max_iterations,
+        duration_ms=duration_ms,
+    )
+    if response is not None:
+        record.iterations = response.iterations
+        record.final_verdict = ACCEPTED
+        record.attempts = attempts_from_history(response.history)
+        record.artifact = response.artifact
+        if roster_check is not None:
+            grounded = roster_check(response.artifact)
+            record.grounded_in_roster = None if grounded is None else bool(grounded)
+        # The response carries the resolved trace id when the request came
+        # without one; the row must still be findable in the tracing tool.
+        if not record.session_id:
+            record.session_id = response.trace_id
+    elif failure is not None:
+        record.iterations = failure.iterations
+        record.final_verdict = MAX_ITER_EXHAUSTED
+        record.attempts = attempts_from_history(failure.history)
+        if not record.session_id:
+            record.session_id = failure.trace_id
+    else:
+        # The loop itself crashed (the provider is down, a bug): still one
+        # row, so the failure shows up in the longitudinal view.
+        record.final_verdict = INFRA_ERROR
+        if infra_error is not None:
+            record.attempts = [
+                SessionAttemptRecord(
+                    iteration=0,
+                    verdict_kind=INFRA_ERROR,
+                    error=trim(str(infra_error), ERROR_LIMIT),
+                )
+            ]
+    return record
+
+
+def attempts_from_history(
+    history: Sequence[IterateAttempt] | None,
+) -> list[SessionAttemptRecord]:
+    # A missing history is an empty one: the row says [] (no attempts were
+    # made), never null, which is reserved for an infra_error without error.
+    return [
+        SessionAttemptRecord(a.iteration, a.status.kind, a.status.error, a.span_id) for a in history or ()
+    ]

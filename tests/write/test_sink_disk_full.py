@@ -1,0 +1,468 @@
+"""A full disk: no row glued onto a fragment, whichever writer cut it; outages summarised."""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import stat
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from django_sessionlog import SessionLogger, SessionRecord
+from django_sessionlog.write import sink as sink_module
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def record(session_id: str) -> SessionRecord:
+    return SessionRecord(session_id=session_id, kind="fill", final_verdict="accepted", attempts=[])
+
+
+Write = Callable[[int, bytes], int]
+
+
+class Disk:
+    """``os.write`` as a filling disk does it, for the descriptors of one logger only.
+
+    ``room`` bytes fit, then every write of that logger fails with ENOSPC
+    (a write that only partly fits is cut short, as the kernel does) until
+    ``grow()``. Other loggers' writes go through untouched: they stand for
+    other worker processes, which share only the file.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, victim: SessionLogger, room: int) -> None:
+        self.real: Write = os.write
+        self.victim = victim
+        self.room = room
+        self.full_writes = 0
+        monkeypatch.setattr(os, "write", self.write)
+
+    def write(self, fd: int, data: bytes) -> int:
+        if fd != self.victim._fd or self.room is None:
+            return self.real(fd, data)
+        if self.room <= 0:
+            self.full_writes += 1
+            raise OSError(errno.ENOSPC, "No space left on device")
+        part = bytes(data[: self.room])
+        self.room -= len(part)
+        return self.real(fd, part)
+
+    def grow(self) -> None:
+        self.room = None  # type: ignore[assignment]
+
+
+def lines_of(log: Path) -> list[bytes]:
+    return log.read_bytes().split(b"\n")
+
+
+def whole_ids(log: Path) -> list[str]:
+    """The session ids of the lines that are whole rows."""
+    ids = []
+    for line in lines_of(log):
+        try:
+            ids.append(json.loads(line)["session_id"])
+        except ValueError:
+            continue
+    return ids
+
+
+def test_rows_tried_while_the_disk_stays_full_leave_the_repair_pending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    sink.append(record("before"))
+    disk = Disk(monkeypatch, sink, room=10)
+    for n in range(5):  # the first is cut short, the other four find no room at all
+        sink.append(record(f"lost-{n}"))
+    assert disk.full_writes == 5
+    disk.grow()
+    sink.append(record("after"))
+    assert whole_ids(log) == ["before", "after"]
+    assert sink.rows_lost == 5
+    lines = lines_of(log)
+    assert len(lines) == 4
+    assert len(lines[1]) == 10, "the one fragment, on a line of its own"
+    assert lines[3] == b""
+
+
+def test_another_writer_never_glues_its_row_onto_a_fragment_it_did_not_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "sessions.jsonl"
+    torn, other = SessionLogger(log), SessionLogger(log)  # two worker processes
+    torn.append(record("first"))
+    Disk(monkeypatch, torn, room=25)
+    torn.append(record("cut"))
+    assert log.stat().st_mode & stat.S_ISVTX, "the file says it ends in a fragment"
+    other.append(record("whole"))
+    assert whole_ids(log) == ["first", "whole"]
+    assert len(lines_of(log)) == 4  # first, the fragment on its own line, whole, and the end
+    assert not log.stat().st_mode & stat.S_ISVTX, "repaired: the mark is gone"
+    assert stat.S_IMODE(log.stat().st_mode) == 0o640 & ~_umask()
+    other.append(record("later"))
+    assert whole_ids(log) == ["first", "whole", "later"]
+    assert b"" not in lines_of(log)[:-1], "no blank line"
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_a_file_ending_mid_line_without_the_mark_is_another_row_being_written(tmp_path: Path) -> None:
+    # In normal operation a big row grows the file in steps: a writer that
+    # sees no mark must not start a fresh line (that would leave blank lines).
+    log = tmp_path / "sessions.jsonl"
+    log.write_bytes(b'{"half a row being written')
+    SessionLogger(log).append(record("next"))
+    assert lines_of(log)[0].startswith(b'{"half a row being written{')
+
+
+def test_the_mark_left_by_a_writer_that_died_is_repaired_by_the_next(tmp_path: Path) -> None:
+    log = tmp_path / "sessions.jsonl"
+    log.write_bytes(b'{"schema": "session.iterate.v1", "sess')
+    os.chmod(log, 0o640 | stat.S_ISVTX)
+    SessionLogger(log).append(record("next"))
+    assert whole_ids(log) == ["next"]
+    assert not log.stat().st_mode & stat.S_ISVTX
+
+
+def test_a_marked_file_that_ends_in_a_whole_line_gets_no_blank_line(tmp_path: Path) -> None:
+    log = tmp_path / "sessions.jsonl"
+    SessionLogger(log).append(record("first"))
+    os.chmod(log, 0o640 | stat.S_ISVTX)  # the fragment was repaired by a writer that died before unmarking
+    SessionLogger(log).append(record("second"))
+    assert lines_of(log)[2:] == [b""]
+    assert whole_ids(log) == ["first", "second"]
+
+
+def test_a_short_write_whose_rest_follows_directly_is_one_whole_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    real = os.write
+    calls: list[int] = []
+
+    def half(fd: int, data: bytes) -> int:
+        calls.append(len(data))
+        return real(fd, bytes(data[: len(data) // 2]) if len(calls) == 1 else data)
+
+    monkeypatch.setattr(os, "write", half)
+    sink.append(record("whole"))
+    assert len(calls) == 2
+    assert whole_ids(log) == ["whole"]
+    assert not log.stat().st_mode & stat.S_ISVTX
+    assert sink.rows_lost == 0
+
+
+def test_a_row_another_writer_follows_before_its_rest_is_lost_and_leaves_one_fragment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = tmp_path / "sessions.jsonl"
+    sink, other = SessionLogger(log), SessionLogger(log)
+    real_write, real_fchmod = os.write, os.fchmod
+    writes: list[int] = []
+
+    def cut_once(fd: int, data: bytes) -> int:
+        writes.append(fd)
+        return real_write(fd, bytes(data[:12]) if len(writes) == 1 else data)
+
+    def then_another_worker_writes(fd: int, mode: int) -> None:
+        real_fchmod(fd, mode)
+        if mode & stat.S_ISVTX and fd == sink._fd:  # the cut row's mark is set: another worker's row comes
+            other.append(record("between"))
+
+    monkeypatch.setattr(os, "write", cut_once)
+    monkeypatch.setattr(os, "fchmod", then_another_worker_writes)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        sink.append(record("split"))
+    assert sink.rows_lost == 1
+    assert "'split'" in caplog.records[0].getMessage()
+    fragment, between, end = lines_of(log)
+    assert len(fragment) == 12
+    assert json.loads(between)["session_id"] == "between"
+    assert end == b""
+    sink.append(record("after"))
+    assert whole_ids(log) == ["between", "after"]
+    assert len(lines_of(log)) == 4
+
+
+# --- outages are summarised --------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "django_sessionlog"]
+
+
+def test_an_outage_warns_at_once_then_once_a_second_then_once_when_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr(sink_module, "_now", clock)
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    sink.append(record("fine"))
+    disk = Disk(monkeypatch, sink, room=0)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        sink.append(record("lost-0"))
+        first = messages(caplog)
+        for n in range(1, 1500):  # 1,500 rows within the same second: no more warnings
+            clock.now += 0.0006
+            sink.append(record(f"lost-{n}"))
+        assert messages(caplog) == first
+        clock.now += 0.2  # past a second since the first warning
+        sink.append(record("lost-1500"))
+        clock.now += 0.5
+        sink.append(record("lost-1501"))  # within a second of the summary: counted, not said
+        disk.grow()
+        clock.now += 1.0
+        sink.append(record("back"))
+    said = messages(caplog)
+    assert len(said) == 3, said
+    assert "'lost-0'" in said[0]
+    assert str(log) in said[0]
+    assert "No space left on device" in said[0]
+    assert "1500 more rows lost" in said[1]
+    assert "'lost-1500'" in said[1]
+    assert str(log) in said[1]
+    assert "1502 rows lost in all" in said[2]
+    assert "'lost-1501'" in said[2]
+    assert "again" in said[2]
+    assert sink.rows_lost == 1502
+    assert whole_ids(log) == ["fine", "back"]
+
+
+def test_a_new_kind_of_fault_warns_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sink_module, "_now", Clock())
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    sink.append(record("fine"))
+    Disk(monkeypatch, sink, room=0)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        sink.append(record("full"))
+        sink.append(record("full-again"))
+        monkeypatch.undo()  # the disk is fine again, but now the path is a folder
+        os.unlink(log)
+        log.mkdir()
+        sink.append(record("folder"))
+        log.rmdir()
+        sink.append(record("back"))
+    said = messages(caplog)
+    assert len(said) == 3, said
+    assert "No space left" in said[0]
+    assert "'folder'" in said[1]
+    assert "Is a directory" in said[1]
+    assert "3 rows lost in all" in said[2]
+
+
+def test_raise_errors_still_raises_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sink = SessionLogger(tmp_path / "sessions.jsonl", raise_errors=True)
+    sink.append(record("fine"))
+    Disk(monkeypatch, sink, room=0)
+    for _ in range(3):
+        with pytest.raises(OSError, match="No space left"):
+            sink.append(record("lost"))
+
+
+# --- the real thing: a small tmpfs, two writer processes --------------------
+
+WRITER = """
+import json, logging, os, sys, time
+sys.path.insert(0, sys.argv[4])
+from django_sessionlog import SessionLogger, SessionRecord
+
+log, name, flag = sys.argv[1], sys.argv[2], sys.argv[3]
+warnings = []
+class Count(logging.Handler):
+    def emit(self, record):
+        warnings.append(record.getMessage())
+logging.getLogger("django_sessionlog").addHandler(Count())
+sink = SessionLogger(log)
+ok, lost_after_growth, n, grown_at = [], 0, 0, None
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline:
+    if grown_at is None and os.path.exists(flag):
+        grown_at = n
+    if grown_at is not None and n - grown_at >= 300:
+        break
+    session = f"{name}-{n}"
+    before = sink.rows_lost
+    sink.append(SessionRecord(session_id=session, prompt="p" * (700 + n * 37 % 2500), attempts=[]))
+    if sink.rows_lost == before:
+        ok.append(session)
+    elif grown_at is not None:
+        lost_after_growth += 1
+    n += 1
+print(json.dumps({"ok": ok, "lost": sink.rows_lost, "tried": n, "warnings": warnings,
+                  "lost_after_growth": lost_after_growth}))
+"""
+
+DISK_FULL = """
+import os, shutil, subprocess, sys, time
+folder, out, repo, writer = sys.argv[1:5]
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", folder], check=True)
+log = os.path.join(folder, "sessions.jsonl")
+flag = os.path.join(out, "grown")
+writers = [
+    subprocess.Popen([sys.executable, "-c", writer, log, name, flag, repo], stdout=open(os.path.join(out, name), "w"))
+    for name in ("a", "b")
+]
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:  # until the disk is full
+    st = os.statvfs(folder)
+    if st.f_bavail == 0:
+        break
+    time.sleep(0.01)
+time.sleep(0.5)  # full for many rows
+subprocess.run(["mount", "-o", "remount,size=64m", folder], check=True)
+open(flag, "w").close()
+codes = [w.wait(timeout=60) for w in writers]
+shutil.copy(log, os.path.join(out, "sessions.jsonl"))
+print(oct(os.stat(log).st_mode), codes)
+"""
+
+
+@pytest.mark.slow
+def test_two_writer_processes_on_a_tmpfs_that_fills_and_grows_lose_only_rows_they_warned_of(
+    tmp_path: Path,
+) -> None:
+    from ..needs import in_private_mount_namespace
+
+    folder, out = tmp_path / "disk", tmp_path / "out"
+    folder.mkdir()
+    out.mkdir()
+    result = in_private_mount_namespace(
+        [sys.executable, "-c", DISK_FULL, str(folder), str(out), str(REPO), WRITER], timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    mode, codes = result.stdout.split(maxsplit=1)
+    assert codes.strip() == "[0, 0]", result.stderr
+    assert not int(mode, 8) & stat.S_ISVTX, "the mark is gone once rows are whole again"
+
+    reports = {name: json.loads((out / name).read_text()) for name in ("a", "b")}
+    lines = lines_of(out / "sessions.jsonl")
+    assert lines[-1] == b"", "the file ends in a whole line"
+    rows, fragments, blanks = [], 0, 0
+    for line in lines[:-1]:
+        if not line:
+            blanks += 1
+            continue
+        try:
+            rows.append(json.loads(line)["session_id"])
+        except ValueError:
+            fragments += 1
+    unwarned = [s for report in reports.values() for s in report["ok"]]
+    assert sorted(rows) == sorted(unwarned), "every row whose append gave no warning is whole, and only those"
+    lost = sum(report["lost"] for report in reports.values())
+    assert lost >= 100, "the disk was full for many rows"
+    assert sum(r["tried"] for r in reports.values()) == len(unwarned) + lost
+    assert 1 <= fragments <= 2, "one unreadable fragment per cut-short write"
+    assert blanks <= 1, "at most one blank line, from a race right after the fault"
+    for report in reports.values():
+        assert report["lost_after_growth"] == 0, "after space returns every process writes whole rows"
+        said = report["warnings"]
+        assert 2 <= len(said) <= 8, said  # the first, a summary a second, and one when writing resumes
+        assert "again" in said[-1]
+        assert f"{report['lost']} row" in said[-1]
+
+
+def test_a_row_cut_short_is_named_at_once_even_while_losses_are_only_counted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sink_module, "_now", Clock())
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    disk = Disk(monkeypatch, sink, room=0)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        sink.append(record("no-room-1"))  # the fault begins: warned
+        sink.append(record("no-room-2"))  # counted
+        disk.room = 30  # a little room: the next row is cut short
+        sink.append(record("cut"))
+    said = messages(caplog)
+    assert len(said) == 2, said
+    assert "'cut'" in said[1]
+    assert "cut short, its first 30 bytes stay as one unreadable line" in said[1]
+    assert len(lines_of(log)[0]) == 30
+
+
+def test_a_row_written_before_another_threads_failure_reports_no_recovery(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    sink.append(record("first"))
+    written, failed = threading.Event(), threading.Event()
+    real_write = SessionLogger._write
+    real_os_write = os.write
+
+    def write_then_wait(self: SessionLogger, line: bytes, path: str) -> object:
+        ended = real_write(self, line, path)
+        if threading.current_thread().name == "before":
+            written.set()
+            failed.wait(10)  # the other thread fails while this row is already written
+        return ended
+
+    def failing_for_after(fd: int, data: bytes) -> int:
+        if threading.current_thread().name == "after":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_os_write(fd, data)
+
+    def after() -> None:
+        written.wait(10)
+        sink.append(record("lost"))
+        failed.set()
+
+    monkeypatch.setattr(SessionLogger, "_write", write_then_wait)
+    monkeypatch.setattr(os, "write", failing_for_after)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        threads = [
+            threading.Thread(target=sink.append, args=(record("ok"),), name="before"),
+            threading.Thread(target=after, name="after"),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    said = messages(caplog)
+    assert len(said) == 1, said
+    assert "'lost'" in said[0]
+    assert not any("again" in text for text in said)
+
+
+def test_closing_during_an_outage_says_what_it_cost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sink_module, "_now", Clock())
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    Disk(monkeypatch, sink, room=0)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        for n in range(4):
+            sink.append(record(f"lost-{n}"))
+        sink.close()
+        sink.close()  # said once
+    said = messages(caplog)
+    assert len(said) == 2, said
+    assert said[1] == (
+        f"django_sessionlog: stopped writing to {log} while it still fails: 4 rows lost in all "
+        "(3 since the last warning), the last session 'lost-3'"
+    )
