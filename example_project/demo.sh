@@ -7,5 +7,5 @@ if [ ! -x .venv-demo/bin/python ]; then
     echo "Setting up .venv-demo (once)..."
     python3 -m venv .venv-demo
 fi
-.venv-demo/bin/python -m pip install -qq --disable-pip-version-check -e ".[duckdb]" httpx
+.venv-demo/bin/python -m pip install -qq --disable-pip-version-check -e ".[duckdb,drf]" httpx
 exec .venv-demo/bin/python example_project/demo.py "$@"
