@@ -209,6 +209,7 @@ SESSIONLOG = {"PTAH": "sessions.jsonl"}
 """
 
 
+@pytest.mark.slow
 def test_a_misspelled_key_is_printed_at_start_up_with_no_logging_configured(tmp_path: Path) -> None:
     # As under gunicorn: no system checks run, no LOGGING set; Python's own
     # last-resort handler prints the app's ERROR to stderr.

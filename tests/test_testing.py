@@ -7,6 +7,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+import pytest
 from django.test import override_settings
 
 from django_sessionlog import IterateRequest, IterateResponse, iterate_finished
@@ -115,6 +116,7 @@ HOST_TEST = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_the_pytest_fixture_works_for_a_host_through_pytest_plugins(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text(HOST_CONFTEST)
     (tmp_path / "test_host.py").write_text(HOST_TEST)

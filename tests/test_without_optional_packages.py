@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .logs import REPO
 
 HIDDEN = """
@@ -37,6 +39,7 @@ print("rest_framework" in sys.modules, "duckdb" in sys.modules)
 """
 
 
+@pytest.mark.slow
 def test_a_host_without_rest_framework_or_duckdb_logs_and_validates(tmp_path: Path) -> None:
     log = tmp_path / "sessions.jsonl"
     result = subprocess.run(

@@ -112,6 +112,7 @@ def test_every_readme_duckdb_example_runs_as_written_on_the_view(tmp_path: Path)
     assert dict((name, kind) for name, kind, *_ in columns)["artifact"] == "JSON"
 
 
+@pytest.mark.slow
 def test_the_duckdb_cli_runs_the_readme_examples_on_the_view(tmp_path: Path) -> None:
     cli = needs.tool("duckdb")
     log = _log_whose_first_rows_hold_no_error(tmp_path / "sessions.jsonl")

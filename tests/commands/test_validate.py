@@ -198,6 +198,7 @@ def test_a_command_without_path_names_the_misspelled_key(subcommand: list[str]) 
     assert "unknown key 'PTAH' (did you mean 'PATH'?)" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "status"),
     [
@@ -259,6 +260,7 @@ def test_a_corrupt_gzip_file_is_unreadable_not_a_crash(tmp_path: Path) -> None:
     assert f"{broken}: cannot read" in err
 
 
+@pytest.mark.slow
 def test_standard_input_is_read_and_left_open(tmp_path: Path) -> None:
     data = json.dumps(row()) + "\n" + json.dumps(row(iterations=True)) + "\n"
     result = django_admin("sessionlog", "validate", "-", "-", input=data)

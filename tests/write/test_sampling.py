@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.test import override_settings
 
 from django_sessionlog import IterateFailure, IterateRequest, IterateResponse, iterate_finished
@@ -16,6 +17,7 @@ from ..logs import REPO, row, sessionlog, write_log
 IDS = [f"{n:032x}" for n in range(2000)]
 
 
+@pytest.mark.slow
 def test_decisions_depend_on_the_session_id_alone_and_hold_across_processes() -> None:
     here = [sampling.keeps(session_id, 0.3) for session_id in IDS]
     script = (

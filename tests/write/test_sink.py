@@ -236,6 +236,7 @@ READ_ONLY_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_read_only_file_system_gives_one_warning_per_row(tmp_path: Path) -> None:
     # A real read-only mount, made in a private mount namespace (no root
     # needed beyond what unshare grants); the sink must survive both the
@@ -313,6 +314,7 @@ PROCESS_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_four_processes_of_eight_threads_appending_at_once_lose_no_row(tmp_path: Path) -> None:
     log = tmp_path / "sessions.jsonl"
     workers = [
