@@ -24,6 +24,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any
 
 from .. import paths
 from . import sql
@@ -75,7 +76,9 @@ def export(
     the check pass reads it on another core (DuckDB releases the GIL). Only
     when the check finds a line DuckDB must not see (or a row longer than
     DuckDB was told to expect) is that output thrown away and the days
-    written again from a copy of the valid lines.
+    written again from a copy of the valid lines; the first such line stops
+    the first write at once, so a dirty log costs little more than the
+    check, the copy and one write.
     """
     days = window.whole_days()
     result = Exported()
@@ -83,11 +86,12 @@ def export(
         name = export_name(source)
         with tempfile.TemporaryDirectory(prefix="sessionlog-export-") as folder:
             optimistic = os.path.join(folder, "optimistic")
+            connection = sql.connect(duckdb)
             with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
                 writing = pool.submit(
-                    _write_days, duckdb, [source], sql.DEFAULT_MAXIMUM_OBJECT_SIZE, days, optimistic
+                    _write_days, connection, [source], sql.DEFAULT_MAXIMUM_OBJECT_SIZE, days, optimistic
                 )
-                staged = stage([source], folder, days)
+                staged = stage([source], folder, days, on_copy=connection.interrupt)
                 written_rows = 0
                 try:
                     written_rows = writing.result()
@@ -101,7 +105,9 @@ def export(
             written = optimistic
             if not usable:
                 written = os.path.join(folder, "checked")
-                written_rows = _write_days(duckdb, staged.files, staged.maximum_object_size, days, written)
+                written_rows = _write_days(
+                    sql.connect(duckdb), staged.files, staged.maximum_object_size, days, written
+                )
             # The log may have grown since the check (more rows is fine); fewer
             # means DuckDB could not read rows validate accepts, and is said.
             result.unread += max(0, staged.rows - written_rows)
@@ -121,7 +127,7 @@ def export(
 
 
 def _write_days(
-    duckdb: ModuleType,
+    connection: Any,
     files: list[str],
     maximum_object_size: int,
     days: Window,
@@ -129,7 +135,6 @@ def _write_days(
 ) -> int:
     """Have DuckDB write the rows of ``files`` as ``out/date=YYYY-MM-DD/*.parquet``; the rows written."""
     select = sql.read_json_sql(files, maximum_object_size, days)
-    connection = sql.connect(duckdb)
     # Rows of a day need not keep the log's order in their file (a query
     # sorts), and without that promise DuckDB writes in parallel: about
     # 10 to 15 percent faster here.

@@ -16,9 +16,13 @@ from typing import NamedTuple
 from ..row import SCHEMA_VERSION
 from .files import READ_ERRORS, open_log
 from .parts import Part, lines_in
-from .rules import InvalidRow, OtherSchema, Row, decode_row
+from .rules import CUT_SHORT, InvalidRow, OtherSchema, Row, decode_row
 
 TORN = "torn write: the last line has no newline and is not complete JSON"
+
+#: Lines that are the first part of a row: JSON that stops before its end,
+#: which no JSON parser takes for a row (DuckDB drops them by itself).
+CUT = (TORN, CUT_SHORT)
 
 
 class Problem(NamedTuple):

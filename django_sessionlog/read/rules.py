@@ -87,6 +87,9 @@ ROW_FIELDS: dict[str, Any] = typing.get_type_hints(Row, include_extras=True)
 REQUIRED_KEYS = tuple(f.name for f in msgspec.structs.fields(Row) if f.required)
 
 _decoder = msgspec.json.Decoder(Row)
+
+#: What a full disk leaves in the middle of a file: the first part of a row.
+CUT_SHORT = "not JSON: the line ends before its JSON does (the start of a row cut short?)"
 _NULL_ATTEMPTS = "attempts: null is only allowed on an infra_error row, not on {}"
 
 
@@ -209,7 +212,7 @@ def explain(line: bytes, first_error: str) -> list[str]:
         if exc.pos >= len(text.rstrip("\r\n")):
             # What a full disk leaves in the middle of a file: the first part
             # of a row, ended by the newline the next row started with.
-            return ["not JSON: the line ends before its JSON does (the start of a row cut short?)"]
+            return [CUT_SHORT]
         return [f"not JSON: {exc.msg} (column {exc.colno})"]
     if not isinstance(value, dict):
         return [f"not a JSON object but {_json_type(value)}"]

@@ -4,18 +4,22 @@ DuckDB told to ignore errors misreads lines instead of refusing them (``true``
 as 1), so no line reaches it unchecked. Every line is decoded once, by the
 decoder ``validate`` uses, and the lines that are not v1 rows are noted by
 their place in the file. A log with none (the usual case) goes to DuckDB as
-it is: no copy. A log with some is copied without them, byte ranges at a
-time, with no second decode.
+it is: no copy. So does a log whose only bad lines are rows cut short (a
+torn last line, a full disk's fragment): JSON that stops before its end,
+which DuckDB drops by itself, as it drops rows of another schema by the
+view's filter. A log with any other bad line is copied without them, byte
+ranges at a time, with no second decode.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
-from .rows import Problem, Tally, iter_rows
+from .rows import CUT, Problem, Tally, iter_rows
 from .rules import Row
 from .sql import DEFAULT_MAXIMUM_OBJECT_SIZE
 from .window import Window
@@ -38,11 +42,18 @@ class Staged:
         return max(DEFAULT_MAXIMUM_OBJECT_SIZE, self.longest + 1)
 
 
-def stage(names: Sequence[str], folder: str, window: Window = Window()) -> Staged:
+def stage(
+    names: Sequence[str],
+    folder: str,
+    window: Window = Window(),
+    on_copy: Callable[[], None] | None = None,
+) -> Staged:
     """The files DuckDB should read for ``names``; see the module's docstring.
 
     Standard input, which cannot be read twice, is copied as it is read.
     The window only counts rows here; ``sql.read_json_sql`` applies it.
+    ``on_copy`` is called once, as soon as a line is found that means a
+    file must be copied (export stops DuckDB's optimistic write then).
     """
     staged = Staged(folder)
     inside = window.test()
@@ -52,10 +63,10 @@ def stage(names: Sequence[str], folder: str, window: Window = Window()) -> Stage
         unreadable = len(staged.tally.unreadable)
         if name == "-":
             with open(copy, "wb", buffering=_COPY_BLOCK) as out:
-                _read(name, staged, inside, dropped, out)
+                _read(name, staged, inside, dropped.append, out)
             staged.files.append(copy)
             continue
-        length = _read(name, staged, inside, dropped)
+        length = _read(name, staged, inside, functools.partial(_note, dropped, on_copy))
         if len(staged.tally.unreadable) > unreadable or not length:
             continue  # said in the tally, or empty: DuckDB reads nothing of it
         if dropped:
@@ -64,23 +75,42 @@ def stage(names: Sequence[str], folder: str, window: Window = Window()) -> Stage
     return staged
 
 
+def _note(dropped: list[Problem], on_copy: Callable[[], None] | None, problem: Problem) -> None:
+    """Keep a line to leave out of the copy, unless DuckDB leaves it out by itself.
+
+    A row of another schema is filtered out by the view; a row cut short is
+    JSON that stops before its end, which DuckDB drops.
+    """
+    if not problem.messages or problem.messages[0] in CUT:
+        return
+    if on_copy is not None and not dropped:
+        on_copy()
+    dropped.append(problem)
+
+
 def _read(
     name: str,
     staged: Staged,
     inside: Callable[[Row], bool] | None,
-    dropped: list[Problem],
+    on_problem: Callable[[Problem], None],
     out: IO[bytes] | None = None,
 ) -> int:
-    """Decode every line of ``name`` once, noting the lines to leave out; the bytes read."""
+    """Decode every line of ``name`` once, telling ``on_problem`` of each that is not a row; the bytes read."""
     length = 0
-    for _, _, line, row in iter_rows([name], staged.tally, on_problem=dropped.append):
+
+    def counted(problem: Problem) -> None:
+        nonlocal length
+        length += problem.length
+        on_problem(problem)
+
+    for _, _, line, row in iter_rows([name], staged.tally, on_problem=counted):
         length += len(line)
         if out is not None:
             out.write(line if line.endswith(b"\n") else line + b"\n")
         staged.longest = max(staged.longest, len(line))
         if inside is None or inside(row):
             staged.rows += 1
-    return length + sum(problem.length for problem in dropped)
+    return length
 
 
 def _copy_without(name: str, dropped: list[Problem], length: int, copy: str) -> None:

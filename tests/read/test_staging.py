@@ -47,11 +47,12 @@ def test_a_dirty_log_is_decoded_once_and_copied_as_the_bytes_of_its_valid_lines(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     valid = [line(row(session_id=f"v{n}", prompt="é" * n)) for n in range(5)]
+    other_schema = line(row(schema="session.iterate.v2"))  # the view filters it out: kept
     items = [
         b"garbage first\n",
         valid[0],
         valid[1],
-        line(row(schema="session.iterate.v2")),
+        other_schema,
         b"\n",
         valid[2],
         line(row(iterations=True)),
@@ -72,7 +73,7 @@ def test_a_dirty_log_is_decoded_once_and_copied_as_the_bytes_of_its_valid_lines(
     staged = stage([str(log)], str(folder))
     assert len(decoded) == len(items), "every line decoded once"
     [copy] = staged.files
-    assert Path(copy).read_bytes() == b"".join(valid)
+    assert Path(copy).read_bytes() == b"".join([*valid[:2], other_schema, *valid[2:]])
     assert (staged.rows, staged.tally.invalid, staged.tally.skipped) == (5, 3, 1)
 
 
@@ -103,3 +104,28 @@ def test_lines_written_after_the_check_are_not_copied_unchecked(
 def test_an_empty_log_gives_duckdb_nothing_to_read(tmp_path: Path) -> None:
     staged = stage([str(write_log(tmp_path / "empty.jsonl"))], str(tmp_path))
     assert staged.files == []
+
+
+def test_a_log_whose_only_bad_lines_are_rows_cut_short_is_read_in_place(tmp_path: Path) -> None:
+    # JSON that stops before its end: DuckDB drops it by itself, no copy needed.
+    whole = line(row(session_id="a"))
+    log = write_log(tmp_path / "s.jsonl", whole[:50] + b"\n", whole, row(session_id="b"), whole[:70])
+    staged = stage([str(log)], str(tmp_path))
+    assert staged.files == [str(log)]
+    assert (staged.tally.invalid, staged.tally.torn) == (2, 1)
+    select = sql.read_json_sql(staged.files, staged.maximum_object_size)
+    assert duckdb.connect().sql(f"SELECT session_id FROM ({select})").fetchall() == [("a",), ("b",)]
+
+
+def test_the_first_line_that_needs_a_copy_is_said_at_once(tmp_path: Path) -> None:
+    calls: list[int] = []
+    log = write_log(tmp_path / "s.jsonl", row(), row(iterations=True), b"garbage\n", row())
+    stage([str(log)], str(tmp_path), on_copy=lambda: calls.append(1))
+    assert calls == [1]
+    calls.clear()
+    stage(
+        [str(write_log(tmp_path / "t.jsonl", row(), line(row())[:40]))],
+        str(tmp_path),
+        on_copy=lambda: calls.append(1),
+    )
+    assert calls == []
