@@ -34,7 +34,8 @@ from django_sessionlog import (
     SessionLogger,
     build_session_record,
 )
-from django_sessionlog.write.encoding import as_row, encode_line
+from django_sessionlog.jsonl import encode_line
+from django_sessionlog.write.encoding import as_row
 from django_sessionlog.write.sink import _OPEN_FLAGS
 
 PROMPT = (

@@ -25,7 +25,8 @@ from django_sessionlog import (
     IterateResponse,
     build_session_record,
 )
-from django_sessionlog.write.encoding import as_row, encode_line, format_timestamp
+from django_sessionlog.jsonl import encode_line
+from django_sessionlog.write.encoding import as_row, format_timestamp
 
 WORDS = [
     "fill",

@@ -4,7 +4,7 @@ The public API (SPEC section 2) is re-exported here; the signal is safe to
 import before Django is set up, so a view module can import it at the top.
 """
 
-from .row import SCHEMA_VERSION
+from .row import SCHEMA_VERSION, trim
 from .write.configured import get_session_logger
 from .write.records import (
     AttemptStatus,
@@ -15,7 +15,6 @@ from .write.records import (
     SessionAttemptRecord,
     SessionRecord,
     build_session_record,
-    trim,
 )
 from .write.session import IterateSession, iterate_session
 from .write.signals import iterate_finished

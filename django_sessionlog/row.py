@@ -92,3 +92,14 @@ ATTEMPT_KEY_NAMES = tuple(key.name for key in ATTEMPT_KEYS)
 
 #: Integers are 64-bit: what DuckDB, Parquet and every warehouse store.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def trim(s: str, n: int) -> str:
+    """Cut ``s`` to at most ``n`` code points, ending in ``…`` when cut.
+
+    The ellipsis takes the last place, so a reader can tell a cut prompt
+    from one that happened to be exactly ``n`` characters long.
+    """
+    if len(s) <= n:
+        return s
+    return s[: n - 1] + "…"

@@ -9,9 +9,9 @@ from typing import Any, TextIO
 
 from django.core.management import BaseCommand, CommandError
 
+from ..jsonl import encode_line
 from ..read.formatting import plural
 from ..read.rows import Tally
-from ..write.encoding import encode_line
 from . import USAGE
 
 # Characters a row may carry that a terminal would act on instead of show:

@@ -23,10 +23,10 @@ from typing import Any
 import orjson
 from django.core.management import BaseCommand, CommandError
 
+from ..jsonl import encode_line
 from ..read import sql
 from ..read.files import is_remote
 from ..read.staging import stage
-from ..write.encoding import encode_line
 from . import USAGE
 from .arguments import add_files_argument, resolve_files
 from .output import report_unreadable, skipped_lines, to_terminal, unreadable_error, write_json

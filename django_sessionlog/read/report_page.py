@@ -22,8 +22,7 @@ from django.template import Context, Engine
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED, VERDICTS
-from ..write.records import trim
+from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED, VERDICTS, trim
 from .formatting import count, duration, percent, utc
 from .report import Brief, ReportData
 from .rows import Tally

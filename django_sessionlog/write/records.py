@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..row import ACCEPTED, ERROR_LIMIT, INFRA_ERROR, MAX_ITER_EXHAUSTED, PROMPT_LIMIT
+from ..row import ACCEPTED, ERROR_LIMIT, INFRA_ERROR, MAX_ITER_EXHAUSTED, PROMPT_LIMIT, trim
 
 #: A roster check gets the accepted artifact and answers whether every id in
 #: it is on the roster; ``None`` means "no answer" and leaves the key out.
@@ -97,17 +97,6 @@ class SessionRecord:
     grounded_in_roster: bool | None = None
     duration_ms: int = 0
     sample_rate: float | None = None
-
-
-def trim(s: str, n: int) -> str:
-    """Cut ``s`` to at most ``n`` code points, ending in ``…`` when cut.
-
-    The ellipsis takes the last place, so a reader can tell a cut prompt
-    from one that happened to be exactly ``n`` characters long.
-    """
-    if len(s) <= n:
-        return s
-    return s[: n - 1] + "…"
 
 
 def build_session_record(

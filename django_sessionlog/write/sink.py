@@ -37,7 +37,8 @@ import weakref
 from dataclasses import dataclass
 
 from .. import paths
-from .encoding import DEFAULT_DAEMON, as_row, encode_line
+from ..jsonl import encode_line
+from .encoding import DEFAULT_DAEMON, as_row
 from .records import SessionRecord
 
 logger = logging.getLogger("django_sessionlog")

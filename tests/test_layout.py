@@ -1,0 +1,74 @@
+"""The tree shows the two paths, and the imports keep to them.
+
+``write/`` runs inside a request and must never fail it: it imports neither
+the read side nor the commands (nor DuckDB, REST framework or templates).
+``read/`` never imports the write path. The modules both share (the row,
+paths, the JSON encoder) import nothing of either.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "django_sessionlog"
+
+
+def imported(path: Path) -> set[str]:
+    """The absolute names of the package's own modules that ``path`` imports."""
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                target = f"{base}.{node.module}" if node.module else base
+            else:
+                target = node.module or ""
+            names.add(target)
+            names.update(f"{target}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+RULES = [
+    # (modules, what they never import)
+    (
+        "write",
+        [
+            "django_sessionlog.read",
+            "django_sessionlog.commands",
+            "duckdb",
+            "rest_framework",
+            "django.template",
+        ],
+    ),
+    ("read", ["django_sessionlog.write", "django_sessionlog.commands", "rest_framework"]),
+    ("row.py", ["django_sessionlog.write", "django_sessionlog.read", "django", "django_sessionlog.conf"]),
+    ("paths.py", ["django_sessionlog.write", "django_sessionlog.read", "django"]),
+    ("jsonl.py", ["django_sessionlog.write", "django_sessionlog.read", "django", "django_sessionlog.row"]),
+    ("commands", ["django_sessionlog.write", "rest_framework"]),
+]
+
+
+@pytest.mark.parametrize(("where", "never"), RULES, ids=[where for where, _ in RULES])
+def test_a_part_never_imports_what_it_must_not(where: str, never: list[str]) -> None:
+    root = PACKAGE / where
+    files = [root] if root.is_file() else sorted(root.rglob("*.py"))
+    assert files
+    found = {
+        (path.relative_to(PACKAGE).as_posix(), name)
+        for path in files
+        for name in imported(path)
+        if any(name == bad or name.startswith(bad + ".") for bad in never)
+    }
+    assert found == set()
+
+
+def test_the_checker_sees_relative_imports() -> None:
+    assert "django_sessionlog.write.encoding" in imported(PACKAGE / "write" / "sink.py")
+    assert "django_sessionlog.jsonl" in imported(PACKAGE / "write" / "sink.py")
