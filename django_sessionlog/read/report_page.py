@@ -1,29 +1,21 @@
-"""The report as one self-contained HTML page.
+"""The report as one self-contained HTML page: its figures, tables and inline SVG charts.
 
-Charts are inline SVG drawn here; the page loads nothing from the network
-(no CDN, no web fonts), so it works offline and as a mail attachment.
-Every string that comes from a row is untrusted: the page is rendered by
-Django's template engine with autoescaping, and the SVG below is built with
-``format_html``, which escapes each value it is given. A Content-Security-
-Policy that allows only the page's own script (by its hash) is a second
-wall: even markup that slipped through could not run.
+What every page shares (nothing from the network, escaping, the CSP,
+trace links) is in ``pages``.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime
-import hashlib
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from django.template import Context, Engine
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED, VERDICTS, trim
+from ..row import ACCEPTED, VERDICTS, trim
+from . import pages
 from .formatting import count, duration, percent, utc
+from .pages import COLOURS, LABELS, trace_link
+from .pages import f as _f
 from .report import Brief, ReportData
 from .rows import Tally
 from .stats import share
@@ -34,12 +26,6 @@ LABEL_LIMIT = 18
 
 #: Error groups the page lists.
 TOP_ERRORS = 15
-
-COLOURS = {ACCEPTED: "#2f9e5b", MAX_ITER_EXHAUSTED: "#e0a030", INFRA_ERROR: "#d0453b"}
-LABELS = {ACCEPTED: "accepted", MAX_ITER_EXHAUSTED: "max iterations", INFRA_ERROR: "infra error"}
-
-_engine = Engine(dirs=[str(Path(__file__).resolve().parents[1] / "templates")], autoescape=True)
-_SCRIPT_PATH = Path(__file__).resolve().parents[1] / "templates" / "django_sessionlog" / "report.js"
 
 
 def render(
@@ -53,8 +39,6 @@ def render(
     summary = data.summary
     by_verdict = summary.by_verdict
     accepted, checked, grounded = summary.roster()
-    script = _SCRIPT_PATH.read_text(encoding="utf-8")
-    script_hash = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     p = summary.duration_percentiles()
     headline = [
         ("sessions", count(summary.sessions)),
@@ -67,7 +51,6 @@ def render(
         ("duration p95", duration(p["p95"])),
     ]
     context = {
-        "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "sources": sources or [],
         "since": utc(window.since),
         "until": utc(window.until),
@@ -107,18 +90,8 @@ def render(
         ),
         "most_retried": [_brief(b, trace_url) for b in data.most_retried_sessions()],
         "slowest": [_brief(b, trace_url) for b in data.slowest_sessions()],
-        "script": mark_safe(script),  # our own file, not row data
-        "csp": f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-{script_hash}'",
     }
-    template = _engine.get_template("django_sessionlog/report.html")
-    return template.render(Context(context))
-
-
-def trace_link(template: str, session_id: str) -> str:
-    """The live-trace URL of a session, or "" (only http(s) templates, id URL-encoded)."""
-    if not session_id or not template.lower().startswith(("http://", "https://")):
-        return ""
-    return template.replace("{session_id}", quote(session_id, safe=""))
+    return pages.render("report.html", context)
 
 
 def _brief(brief: Brief, trace_url: str) -> dict[str, Any]:
@@ -296,8 +269,3 @@ def iterations_chart(iterations: dict[int, float], sessions: float) -> SafeStrin
         "Iterations per session",
         mark_safe("".join(bars)),
     )
-
-
-def _f(number: float) -> str:
-    """A coordinate, formatted before format_html (which escapes to text first)."""
-    return f"{number:.1f}"

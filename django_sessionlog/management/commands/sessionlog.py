@@ -11,7 +11,7 @@ from django.core.management import BaseCommand, CommandError
 from django.core.management.base import CommandParser
 
 from ... import __version__
-from ...commands import Subcommand, export, prune, query, report, schema, stats, tail, validate
+from ...commands import Subcommand, compare, export, prune, query, report, schema, stats, tail, validate
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "validate": validate,
@@ -20,6 +20,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "schema": schema,
     "query": query,
     "report": report,
+    "compare": compare,
     "export": export,
     "prune": prune,
 }
