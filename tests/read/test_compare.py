@@ -243,7 +243,8 @@ def test_terms_of_one_field_are_either_and_different_fields_are_both() -> None:
     def as_row(**changes: Any) -> Any:
         return decode_row(json.dumps(row(**{"timestamp": "2026-11-03T00:00:00Z", **changes})).encode())
 
-    assert test(as_row(model="a")) and test(as_row(model="b"))
+    assert test(as_row(model="a"))
+    assert test(as_row(model="b"))
     assert not test(as_row(model="c"))
     assert not test(as_row(model="a", kind="email"))
     assert not test(as_row(model="a", timestamp="2026-11-08T00:00:00Z"))  # until is exclusive
@@ -284,10 +285,10 @@ def test_rate_intervals_of_sampled_rows_cover_the_true_difference_95_percent_of_
                 accepted = rng.random() < accept
                 if accepted and rng.random() >= 0.3:
                     continue
-                bucket.add(
-                    _Stub("accepted" if accepted else "max_iter_exhausted", n), 1 / 0.3 if accepted else 1.0
-                )
+                stub: Any = _Stub("accepted" if accepted else "max_iter_exhausted", n)
+                bucket.add(stub, 1 / 0.3 if accepted else 1.0)
         [accept_rate, *_] = compare_buckets(base, cand, min_change=0.02, min_sessions=30)
+        assert accept_rate.interval is not None
         low, high = accept_rate.interval
         hits += low <= -0.05 <= high
     assert 0.91 <= hits / draws <= 0.985, hits
@@ -306,6 +307,8 @@ class _Stub:
 def test_gather_uses_the_parallel_reader(tmp_path: Path) -> None:
     assert compare.gather.__module__ == compare.__name__
     figures = compare._Factory((Side("x"), Side("y")))(5)
-    assert isinstance(figures, CompareData) and figures.first_row_number == 5
+    assert isinstance(figures, CompareData)
+    assert figures.first_row_number == 5
     counted, tally = parallel.count([], Window(), compare._Factory((Side("x"), Side("y"))), 0)
-    assert isinstance(tally, Tally) and counted.baseline.overall.rows == 0
+    assert isinstance(tally, Tally)
+    assert counted.baseline.overall.rows == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 from collections import Counter
 
 import pytest
@@ -102,7 +103,7 @@ def test_welch_covers_the_true_difference_of_mean_iterations_95_percent_of_the_t
 def test_the_bootstrap_covers_the_true_difference_of_duration_percentiles(q: float, sigma_c: float) -> None:
     # Log-normal durations in milliseconds; the true quantile is exp(mu + sigma * z_q).
     rng = random.Random(11)
-    z = intervals.statistics.NormalDist().inv_cdf(q)
+    z = statistics.NormalDist().inv_cdf(q)
     mu_b, sigma_b, mu_c = math.log(800), 0.5, math.log(900)
     true = math.exp(mu_c + sigma_c * z) - math.exp(mu_b + sigma_b * z)
     hits, draws = 0, 300

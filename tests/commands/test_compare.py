@@ -1,0 +1,197 @@
+"""sessionlog compare as users run it: sides, exit codes, the table, --json and the page."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from ..browser import load, measure
+from ..logs import row, sessionlog, write_log
+from ..read.test_compare import sessions
+
+METRIC_NAMES = [
+    "accept_rate",
+    "first_try_accept_rate",
+    "infra_error_rate",
+    "mean_iterations",
+    "p50_duration_ms",
+    "p95_duration_ms",
+]
+
+
+@pytest.fixture
+def regressed(tmp_path: Path) -> Path:
+    """Fills got worse after 2026-11-15, emails did not change."""
+    rng = random.Random(1)
+    rows: list[dict[str, Any]] = []
+    for kind, before, after in (("fill", 0.86, 0.72), ("email", 0.9, 0.9)):
+        rows += sessions(rng, 600, before, kind=kind, day="2026-11-10", prefix=f"{kind}-b")
+        rows += sessions(rng, 600, after, kind=kind, day="2026-11-20", prefix=f"{kind}-c")
+    return write_log(tmp_path / "sessions.jsonl", *rows)
+
+
+SIDES = ["--baseline", "..2026-11-15", "--candidate", "2026-11-15.."]
+
+
+def test_json_is_the_documents_shape(regressed: Path) -> None:
+    out, _, status = sessionlog("compare", str(regressed), *SIDES, "--json")
+    assert status == 0
+    document = json.loads(out)
+    assert set(document) == {"baseline", "candidate", "overall", "kinds", "errors", "regressions", "settings"}
+    assert list(document["overall"]) == METRIC_NAMES
+    assert set(document["kinds"]) == {"fill", "email"}
+    accept = document["kinds"]["fill"]["accept_rate"]
+    assert set(accept) == {"baseline", "candidate", "difference", "interval", "verdict"}
+    assert accept["verdict"] == "worse"
+    assert accept["interval"][0] <= accept["difference"] <= accept["interval"][1] < 0
+    assert "fill.accept_rate" in document["regressions"]
+    assert document["baseline"]["side"] == "..2026-11-15"
+    assert document["baseline"]["rows"] == 1200
+    assert len(document["baseline"]["retry_curve"]) == 3
+    assert document["settings"]["methods"]["accept_rate"].startswith("Newcombe")
+
+
+def test_fail_on_regression_is_exit_1_only_when_something_is_worse(regressed: Path, tmp_path: Path) -> None:
+    _, err, status = sessionlog("compare", str(regressed), *SIDES, "--fail-on-regression")
+    assert status == 1
+    assert "fill.accept_rate" in err
+    assert sessionlog("compare", str(regressed), *SIDES)[2] == 0  # without the flag: a report, not a gate
+    same = ["--baseline", "kind=email", "--candidate", "kind=email"]
+    assert sessionlog("compare", str(regressed), *same, "--fail-on-regression")[2] == 0
+
+
+def test_the_table_fits_80_columns_and_is_plain_text_off_a_terminal(regressed: Path) -> None:
+    out, _, _ = sessionlog("compare", str(regressed), *SIDES)
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert "\x1b" not in out
+    fill = out[out.index("kind fill") :]
+    assert re.search(
+        r"accept rate\s+\d+\.\d%\s+\d+\.\d%\s+-\d+\.\dpt\s+\[-\d+\.\dpt, -\d+\.\dpt\]\s+worse", fill
+    )
+
+
+class Terminal:
+    def __init__(self) -> None:
+        import io
+
+        self.buffer = io.StringIO()
+
+    def write(self, text: str) -> int:
+        return self.buffer.write(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_verdicts_are_coloured_on_a_terminal(regressed: Path) -> None:
+    terminal = Terminal()
+    call_command("sessionlog", "compare", str(regressed), *SIDES, "--force-color", stdout=terminal)
+    shown = terminal.buffer.getvalue()
+    assert "\x1b[" in shown
+    assert re.search(r"\x1b\[[0-9;]*mworse\x1b\[0m", shown)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--baseline", "colour=red", "--candidate", "kind=fill"], "unknown field 'colour'"),
+        (["--baseline", "kind=fill", "--candidate", "2026-13-45.."], "bad side"),
+        (["--baseline", "..2026-11-01,..2026-11-02", "--candidate", "kind=fill"], "two windows"),
+        (["--baseline", "", "--candidate", "kind=fill"], "empty term"),
+        (["--baseline", "kind=fill", "--candidate", "2026-11-05..2026-11-01"], "ends before it starts"),
+        (["--baseline", "kind=fill"], "--candidate"),
+        (["--baseline", "kind=fill", "--candidate", "kind=a", "--min-change", "2"], "from 0 to below 1"),
+        (["--baseline", "kind=fill", "--candidate", "kind=a", "--min-change", "x"], "is not a number"),
+        (["--baseline", "kind=fill", "--candidate", "kind=a", "--min-sessions", "0"], "1 or more"),
+    ],
+)
+def test_bad_sides_and_options_are_exit_2_with_a_message(
+    regressed: Path, arguments: list[str], message: str
+) -> None:
+    out, err, status = sessionlog("compare", str(regressed), *arguments)
+    assert status == 2
+    assert message in err
+    assert out == ""
+
+
+def test_an_unreadable_log_is_exit_2_and_prints_nothing(tmp_path: Path) -> None:
+    out, err, status = sessionlog("compare", str(tmp_path / "missing.jsonl"), *SIDES)
+    assert (out, status) == ("", 2)
+    assert "cannot read" in err
+
+
+def test_sides_with_no_sessions_are_too_few_not_an_error(regressed: Path) -> None:
+    out, _, status = sessionlog(
+        "compare", str(regressed), "--baseline", "model=nobody", "--candidate", "kind=fill", "--json"
+    )
+    assert status == 0
+    assert {m["verdict"] for m in json.loads(out)["overall"].values()} == {"too_few"}
+
+
+def test_the_page_is_written_with_the_logs_file_mode(regressed: Path, tmp_path: Path) -> None:
+    page = tmp_path / "compare.html"
+    _, err, status = sessionlog("compare", str(regressed), *SIDES, "-o", str(page))
+    assert status == 0
+    assert f"wrote {page}" in err
+    html = page.read_text()
+    assert "Content-Security-Policy" in html
+    assert "http://" not in html.replace("http://www.w3.org", "")
+    assert oct(page.stat().st_mode & 0o777) in {"0o640", "0o600"}
+
+
+@pytest.mark.browser
+def test_the_page_draws_its_forest_plot_and_both_retry_curves_in_a_browser(
+    regressed: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "compare.html"
+    assert sessionlog("compare", str(regressed), *SIDES, "-o", str(page))[2] == 0
+    shown = load(page)
+    assert shown.console == []
+    assert (
+        'data-report-ready="3"' in shown.dom
+    )  # the page's script ran and found the forest plot and 2 curves
+    layout = measure(
+        page,
+        "{entries: Array.from(document.querySelectorAll('svg.forest g.entry')).map(function (g) {"
+        " return g.getAttribute('data-verdict'); }),"
+        " curves: document.querySelectorAll('svg.curve polyline').length,"
+        " page: document.documentElement.scrollWidth, window: window.innerWidth}",
+    )
+    assert layout["entries"] == ["worse", "unchanged", "worse"]  # all kinds, email, fill
+    assert layout["curves"] == 2
+    assert layout["page"] <= layout["window"]
+
+
+@pytest.mark.browser
+def test_markup_in_rows_is_shown_as_text_on_the_page(tmp_path: Path) -> None:
+    markup = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    rows = [row(session_id=f"a{n}", kind=markup, model="a") for n in range(40)]
+    rows += [row(session_id=f"b{n}", kind=markup, model="b") for n in range(40)]
+    page = tmp_path / "compare.html"
+    assert (
+        sessionlog(
+            "compare",
+            str(write_log(tmp_path / "s.jsonl", *rows)),
+            "--baseline",
+            "model=a",
+            "--candidate",
+            "model=b",
+            "-o",
+            str(page),
+        )[2]
+        == 0
+    )
+    shown = load(page)
+    assert shown.console == []
+    assert "<img" not in shown.dom
+    assert shown.dom.count("<script") == 1
+    assert "alert(2)" in shown.dom  # as text
