@@ -108,3 +108,19 @@ def sessionlog(*args: str) -> tuple[str, str, int]:
         err.write(str(exc))
         return out.getvalue(), err.getvalue(), exc.returncode
     return out.getvalue(), err.getvalue(), 0
+
+
+class Terminal:
+    """A stdout that says it is a terminal (for output meant for a person at one)."""
+
+    def __init__(self) -> None:
+        self.buffer = io.StringIO()
+
+    def write(self, text: str) -> int:
+        return self.buffer.write(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True

@@ -11,6 +11,7 @@ import argparse
 import datetime
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management import CommandError
@@ -113,15 +114,26 @@ def seconds(value: str) -> float:
     return number
 
 
-def how_many(value: str) -> int:
-    """A whole number, 0 or more (``-n``); a huge one means "all"."""
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"{value!r}: it must be 0 or more")
-    return min(number, sys.maxsize)
+def whole_number(least: int, of: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number, ``least`` or more (``of`` names its unit in messages).
+
+    A huge number is taken as the largest there is ("all"), so no later
+    arithmetic overflows on it.
+    """
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not a whole number{' of ' + of if of else ''}"
+            ) from None
+        if number < least:
+            raise argparse.ArgumentTypeError(f"{value!r}: it must be {least} or more")
+        return min(number, sys.maxsize)
+
+    parse.__name__ = f"whole number ({least} or more)"  # argparse names the type in its messages
+    return parse
 
 
 def add_time_window(parser: argparse.ArgumentParser) -> None:

@@ -36,7 +36,7 @@ from ..read.formatting import count, duration, plural, utc
 from ..read.outfiles import write_atomically
 from ..read.sides import BadSide, parse_side
 from . import INVALID, USAGE
-from .arguments import add_files_argument, parse_when, resolve_files
+from .arguments import add_files_argument, parse_when, resolve_files, whole_number
 from .output import report_unreadable, safe, skipped_lines, unreadable_error, write_json
 
 HELP = "compare two sets of sessions (before/after, model A/B): intervals and verdicts"
@@ -54,16 +54,6 @@ def _share(value: str) -> float:
     return number
 
 
-def _sessions(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"{value!r}: it must be 1 or more")
-    return number
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_files_argument(parser)
     parser.add_argument("--baseline", required=True, metavar="SIDE", help="the sessions to compare against")
@@ -77,7 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--min-sessions",
-        type=_sessions,
+        type=whole_number(1),
         default=30,
         metavar="N",
         help="fewer sessions on a side than this is too_few (default 30)",

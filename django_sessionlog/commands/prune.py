@@ -22,23 +22,19 @@ from .. import paths
 from ..conf import conf
 from ..read.formatting import plural, size
 from . import USAGE
-from .arguments import setting_error
+from .arguments import setting_error, whole_number
 
 HELP = "delete dated log files older than DAYS days"
 
 
-def _days(value: str) -> int:
-    try:
-        days = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of days") from None
-    if days < 0:
-        raise argparse.ArgumentTypeError("DAYS must be 0 or more")
-    return days
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--older-than", type=_days, required=True, metavar="DAYS", help="retention in days")
+    parser.add_argument(
+        "--older-than",
+        type=whole_number(0, of="days"),
+        required=True,
+        metavar="DAYS",
+        help="retention in days",
+    )
     parser.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
 
 

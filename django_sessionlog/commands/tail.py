@@ -29,7 +29,7 @@ from ..read.rules import Row
 from ..read.window import Window
 from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED, VERDICTS
 from . import USAGE
-from .arguments import current_file, how_many, parse_when, seconds
+from .arguments import current_file, parse_when, seconds, whole_number
 from .output import safe, to_terminal
 
 HELP = "show the last rows, and follow new ones with -f"
@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "file", nargs="?", metavar="FILE", help="the log (default: today's SESSIONLOG['PATH'])"
     )
     parser.add_argument(
-        "-n", "--lines", type=how_many, default=10, metavar="N", help="how many rows (default 10)"
+        "-n", "--lines", type=whole_number(0), default=10, metavar="N", help="how many rows (default 10)"
     )
     parser.add_argument("-f", "--follow", action="store_true", help="keep printing rows as they are appended")
     parser.add_argument("--json", action="store_true", help="print the raw JSON lines, for jq")

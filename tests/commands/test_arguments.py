@@ -64,7 +64,7 @@ NONSENSE = [
     (["tail", "--verdict", "maybe", "{good}"], "invalid choice: 'maybe'"),
     (["validate", "--strict=yes", "{good}"], "ignored explicit argument"),
     (["prune", "--older-than", "soon"], "'soon' is not a whole number of days"),
-    (["prune", "--older-than", "-1"], "DAYS must be 0 or more"),
+    (["prune", "--older-than", "-1"], "'-1': it must be 0 or more"),
     (["schema", "{good}"], "use it with --duckdb"),
     (["stats", "{missing}"], "{missing}: cannot read: No such file or directory"),
     (["stats", "{folder}"], "{folder}: cannot read: Is a directory"),

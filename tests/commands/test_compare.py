@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from ..browser import load, measure
-from ..logs import row, sessionlog, write_log
+from ..logs import Terminal, row, sessionlog, write_log
 from ..read.test_compare import sessions
 
 METRIC_NAMES = [
@@ -74,22 +74,6 @@ def test_the_table_fits_80_columns_and_is_plain_text_off_a_terminal(regressed: P
     assert re.search(
         r"accept rate\s+\d+\.\d%\s+\d+\.\d%\s+-\d+\.\dpt\s+\[-\d+\.\dpt, -\d+\.\dpt\]\s+worse", fill
     )
-
-
-class Terminal:
-    def __init__(self) -> None:
-        import io
-
-        self.buffer = io.StringIO()
-
-    def write(self, text: str) -> int:
-        return self.buffer.write(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return True
 
 
 def test_verdicts_are_coloured_on_a_terminal(regressed: Path) -> None:

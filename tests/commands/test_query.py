@@ -170,7 +170,7 @@ def test_json_output_writes_decimals_and_intervals(tmp_path: Path) -> None:
 def test_table_to_a_terminal_escapes_control_characters(tmp_path: Path) -> None:
     from django.core.management import call_command
 
-    from .test_tail import Terminal
+    from ..logs import Terminal
 
     log = write_log(tmp_path / "s.jsonl", row(model="x\u202ey"))
     terminal = Terminal()

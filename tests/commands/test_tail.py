@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ..logs import REPO, line, row, sessionlog, write_log
+from ..logs import REPO, Terminal, line, row, sessionlog, write_log
 
 
 def rows(count: int, **changes: object) -> list[dict[str, object]]:
@@ -276,24 +276,6 @@ def test_a_truncated_gzip_log_exits_2_without_a_traceback(tmp_path: Path) -> Non
     _, err, status = sessionlog("tail", str(tmp_path / "cut.jsonl.gz"))
     assert status == 2
     assert "cannot read" in err
-
-
-class Terminal:
-    """A stdout that says it is a terminal."""
-
-    def __init__(self) -> None:
-        import io
-
-        self.buffer = io.StringIO()
-
-    def write(self, text: str) -> int:
-        return self.buffer.write(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return True
 
 
 def test_json_lines_to_a_terminal_escape_what_a_terminal_would_act_on(tmp_path: Path) -> None:
