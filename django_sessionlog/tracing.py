@@ -1,0 +1,194 @@
+"""Trace linkage: W3C ``traceparent`` and OpenTelemetry, for the middleware and ``iterate_session``.
+
+This is the one module that imports OpenTelemetry (``opentelemetry-api``,
+the ``otel`` extra), and only when it is installed and needed:
+
+- Reading the active span imports nothing. A span can be current only once
+  something (an instrumented server, Logfire, the Langfuse SDK, the host's
+  own tracer) has imported ``opentelemetry.trace``; until then there is no
+  span to ask about, and importing the API here would cost every process
+  about 40 ms at start-up for nothing.
+- Making spans (``SESSIONLOG["OTEL_SPANS"]``) imports the API on first use.
+
+Without the API every function here answers "no span" and the rows are as
+they would be without this module. With the API but no SDK configured (its
+no-op tracer) every span is invalid, so the same holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from .row import ERROR_LIMIT, INFRA_ERROR, trim
+
+if TYPE_CHECKING:
+    from contextvars import Token
+
+    from opentelemetry.context import Context
+    from opentelemetry.trace import Span, Tracer
+
+logger = logging.getLogger("django_sessionlog")
+
+#: The tracer's name (the instrumentation scope the spans are reported under).
+SCOPE = "django_sessionlog"
+
+# W3C Trace Context, section 3.2: version "-" trace-id "-" parent-id "-"
+# trace-flags, all lowercase hex. A later version may add fields after a
+# "-"; version 00 may not.
+_TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-[^\x00-\x1f\x7f]*)?\Z")
+_ZERO_TRACE_ID = "0" * 32
+_ZERO_PARENT_ID = "0" * 16
+
+
+def trace_id_from_traceparent(value: str) -> str | None:
+    """The 32-hex trace id of a valid ``traceparent`` header, or None when it is invalid.
+
+    Invalid: version ``ff``, uppercase hex, wrong lengths, an all-zero trace
+    id or parent id, version ``00`` with anything after its flags, garbage.
+    """
+    match = _TRACEPARENT.match(value.strip(" \t"))
+    if match is None:
+        return None
+    version, trace_id, parent_id, _flags, rest = match.groups()
+    if version == "ff" or (version == "00" and rest is not None):
+        return None
+    if trace_id == _ZERO_TRACE_ID or parent_id == _ZERO_PARENT_ID:
+        return None
+    return trace_id
+
+
+def current_trace_id() -> str:
+    """The trace id of the active OpenTelemetry span (32 lowercase hex), or ""."""
+    if "opentelemetry.trace" not in sys.modules:
+        return ""
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    return trace.format_trace_id(context.trace_id) if context.is_valid else ""
+
+
+def current_span_id() -> str:
+    """The span id of the active OpenTelemetry span (16 lowercase hex), or "".
+
+    For an attempt's ``IterateAttempt.span_id``: called inside the span the
+    host (or its LLM instrumentation) opened for that attempt, it links the
+    row's attempt to that span in the tracing tool. "" when there is no
+    valid span or OpenTelemetry is not installed; the row then leaves the
+    attempt's ``span_id`` out.
+    """
+    if "opentelemetry.trace" not in sys.modules:
+        return ""
+    from opentelemetry import trace
+
+    context = trace.get_current_span().get_span_context()
+    return trace.format_span_id(context.span_id) if context.is_valid else ""
+
+
+def available() -> bool:
+    """Whether ``opentelemetry-api`` can be imported (it is imported to find out)."""
+    try:
+        import opentelemetry.trace  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+_cached_tracer: tuple[object, Tracer] | None = None
+
+
+def _tracer() -> Tracer:
+    """The app's tracer from the global provider, made again only when the provider changes."""
+    global _cached_tracer
+    from opentelemetry import trace
+
+    from . import __version__
+
+    provider = trace.get_tracer_provider()
+    cached = _cached_tracer
+    if cached is not None and cached[0] is provider:
+        return cached[1]
+    tracer = provider.get_tracer(SCOPE, __version__)
+    _cached_tracer = (provider, tracer)
+    return tracer
+
+
+class SessionSpan:
+    """The span of one session, current from ``start_session_span`` until ``end``."""
+
+    __slots__ = ("_span", "_token", "trace_id")
+
+    def __init__(self, span: Span, token: Token[Context], trace_id: str) -> None:
+        self._span = span
+        self._token = token
+        #: The span's trace id (32 hex), "" when the span is not valid (the no-op tracer).
+        self.trace_id = trace_id
+
+    def end(self, session_id: str, verdict: str, iterations: int, error: object | None) -> None:
+        """Set the row's outcome, mark an ``infra_error`` as ERROR, end the span, make its parent current again.
+
+        ``error`` is what the row's error is made from: the exception that
+        ended the block (recorded on the span as an exception event), what
+        was given to ``fail``, or the text saying there was no outcome.
+        ``session_id`` is the row's: the span's trace id, or the caller's own
+        id (``TRACE_HEADER``), which the tracing tool can then search for.
+        """
+        from opentelemetry import context
+        from opentelemetry.trace import Status, StatusCode
+
+        span = self._span
+        try:
+            if session_id:
+                span.set_attribute("sessionlog.session_id", session_id)
+            span.set_attribute("sessionlog.final_verdict", verdict)
+            span.set_attribute("sessionlog.iterations", iterations)
+            if verdict == INFRA_ERROR:
+                if isinstance(error, BaseException):
+                    span.record_exception(error)
+                    description = f"{type(error).__name__}: {error}"
+                else:
+                    description = verdict if error is None else str(error)
+                span.set_status(Status(StatusCode.ERROR, trim(description, ERROR_LIMIT)))
+        finally:
+            context.detach(self._token)
+            span.end()
+
+
+def start_session_span(kind: str, attributes: dict[str, Any]) -> SessionSpan | None:
+    """Start ``iterate {kind}`` as a child of the current span and make it current.
+
+    None when OpenTelemetry is not installed, or when starting a span failed
+    (a broken SDK must not fail the request: it costs a warning).
+    """
+    try:
+        from opentelemetry import context, trace
+    except ImportError:
+        return None
+    try:
+        span = _tracer().start_span(f"iterate {kind}" if kind else "iterate", attributes=attributes)
+        token = context.attach(trace.set_span_in_context(span))
+    except Exception:
+        logger.warning("django_sessionlog: could not start the session's span", exc_info=True)
+        return None
+    span_context = span.get_span_context()
+    trace_id = trace.format_trace_id(span_context.trace_id) if span_context.is_valid else ""
+    return SessionSpan(span, token, trace_id)
+
+
+@contextmanager
+def attempt_span(iteration: int) -> Iterator[str]:
+    """A child span ``attempt {iteration}`` of the current span; yields its span id ("" when not valid)."""
+    try:
+        from opentelemetry import trace
+    except ImportError:
+        yield ""
+        return
+    with _tracer().start_as_current_span(
+        f"attempt {iteration}", attributes={"sessionlog.iteration": iteration}
+    ) as span:
+        span_context = span.get_span_context()
+        yield trace.format_span_id(span_context.span_id) if span_context.is_valid else ""
