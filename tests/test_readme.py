@@ -7,10 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import override_settings
 
 from django_sessionlog.testing import capture_sessions
 
 from . import readme
+from .otel import Spans, span_id
 
 
 def _loop(answers: list[Any]) -> Callable[..., Any]:
@@ -66,3 +68,16 @@ def test_the_readme_loop_logs_an_infra_error_and_lets_the_exception_through() ->
     assert rows[0]["attempts"] == [
         {"iteration": 0, "verdict_kind": "infra_error", "error": "the provider is down"}
     ]
+
+
+@override_settings(SESSIONLOG={"OTEL_SPANS": True})
+def test_the_readme_loop_links_each_attempt_to_its_span(spans: Spans) -> None:
+    iterate = _loop(["Sure!", json.dumps({"workers": ["W-1001"]})])
+    with capture_sessions() as rows:
+        iterate("fill", "Cover Saturday", "")
+    [row] = rows
+    session_span = spans.named("iterate fill")
+    attempts = [spans.named("attempt 1"), spans.named("attempt 2")]
+    assert [a["span_id"] for a in row["attempts"]] == [span_id(a) for a in attempts]
+    assert all(a.parent is not None and a.parent.span_id == session_span.context.span_id for a in attempts)
+    assert row["session_id"] == format(session_span.context.trace_id, "032x")
