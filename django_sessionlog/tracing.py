@@ -101,17 +101,24 @@ def available() -> bool:
 _cached_tracer: tuple[object, Tracer] | None = None
 
 
-def _tracer() -> Tracer:
-    """The app's tracer from the global provider, made again only when the provider changes."""
+def _tracer() -> Tracer | None:
+    """The app's tracer from the global provider (made again only when that changes).
+
+    None when no SDK is configured: the API's own provider then gives the
+    no-op tracer, whose spans are invalid or the current span itself, so
+    there is nothing to make (and about 2 us a session is saved).
+    """
     global _cached_tracer
     from opentelemetry import trace
-
-    from . import __version__
 
     provider = trace.get_tracer_provider()
     cached = _cached_tracer
     if cached is not None and cached[0] is provider:
         return cached[1]
+    if isinstance(provider, trace.ProxyTracerProvider):
+        return None
+    from . import __version__
+
     tracer = provider.get_tracer(SCOPE, __version__)
     _cached_tracer = (provider, tracer)
     return tracer
@@ -125,7 +132,7 @@ class SessionSpan:
     def __init__(self, span: Span, token: Token[Context], trace_id: str) -> None:
         self._span = span
         self._token = token
-        #: The span's trace id (32 hex), "" when the span is not valid (the no-op tracer).
+        #: The span's trace id (32 hex).
         self.trace_id = trace_id
 
     def end(self, session_id: str, verdict: str, iterations: int, error: object | None) -> None:
@@ -161,22 +168,29 @@ class SessionSpan:
 def start_session_span(kind: str, attributes: dict[str, Any]) -> SessionSpan | None:
     """Start ``iterate {kind}`` as a child of the current span and make it current.
 
-    None when OpenTelemetry is not installed, or when starting a span failed
-    (a broken SDK must not fail the request: it costs a warning).
+    None when OpenTelemetry is not installed, when its tracer makes no valid
+    span (no SDK configured), or when starting a span failed (a broken SDK
+    must not fail the request: it costs a warning).
     """
     try:
         from opentelemetry import context, trace
     except ImportError:
         return None
     try:
-        span = _tracer().start_span(f"iterate {kind}" if kind else "iterate", attributes=attributes)
+        tracer = _tracer()
+        if tracer is None:
+            return None
+        span = tracer.start_span(f"iterate {kind}" if kind else "iterate", attributes=attributes)
+        span_context = span.get_span_context()
+        if not span_context.is_valid:
+            # A no-op tracer set on purpose (NoOpTracerProvider): there is
+            # nothing to make current or to end, and nothing to link to.
+            return None
         token = context.attach(trace.set_span_in_context(span))
     except Exception:
         logger.warning("django_sessionlog: could not start the session's span", exc_info=True)
         return None
-    span_context = span.get_span_context()
-    trace_id = trace.format_trace_id(span_context.trace_id) if span_context.is_valid else ""
-    return SessionSpan(span, token, trace_id)
+    return SessionSpan(span, token, trace.format_trace_id(span_context.trace_id))
 
 
 @contextmanager
@@ -187,7 +201,11 @@ def attempt_span(iteration: int) -> Iterator[str]:
     except ImportError:
         yield ""
         return
-    with _tracer().start_as_current_span(
+    tracer = _tracer()
+    if tracer is None:
+        yield ""
+        return
+    with tracer.start_as_current_span(
         f"attempt {iteration}", attributes={"sessionlog.iteration": iteration}
     ) as span:
         span_context = span.get_span_context()

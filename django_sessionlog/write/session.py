@@ -120,10 +120,10 @@ class IterateSession:
             attributes["sessionlog.max_iterations"] = request.max_iterations
             self._span = tracing.start_session_span(request.kind, attributes)
         if not request.trace_id:
-            # The session's own span, when one was started, is current now:
-            # its trace id is the one to find the session by. The caller's
-            # request is copied, not changed (it may be reused).
-            trace_id = tracing.current_trace_id()
+            # The session's own span, when one was started, is the one to
+            # find the session by; else the active span. The caller's request
+            # is copied, not changed (it may be reused).
+            trace_id = self._span.trace_id if self._span is not None else tracing.current_trace_id()
             if trace_id:
                 self.request = dataclasses.replace(request, trace_id=trace_id)
 
