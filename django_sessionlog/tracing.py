@@ -12,7 +12,7 @@ the ``otel`` extra), and only when it is installed and needed:
 
 Without the API every function here answers "no span" and the rows are as
 they would be without this module. With the API but no SDK configured (its
-no-op tracer) every span is invalid, so the same holds.
+no-op tracer) no span is made, so the same holds.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from .row import ERROR_LIMIT, INFRA_ERROR, trim
+from .row import ERROR_LIMIT, trim
 
 if TYPE_CHECKING:
     from contextvars import Token
@@ -124,53 +124,53 @@ def _tracer() -> Tracer | None:
     return tracer
 
 
-class SessionSpan:
-    """The span of one session, current from ``start_session_span`` until ``end``."""
+class CurrentSpan:
+    """A span made current when it started; ``end`` ends it and makes its parent current again."""
 
-    __slots__ = ("_span", "_token", "trace_id")
+    __slots__ = ("_span", "_token", "span_id", "trace_id")
 
-    def __init__(self, span: Span, token: Token[Context], trace_id: str) -> None:
+    def __init__(self, span: Span, token: Token[Context], trace_id: str, span_id: str) -> None:
         self._span = span
         self._token = token
-        #: The span's trace id (32 hex).
+        #: The span's ids, in W3C form (32 and 16 lowercase hex).
         self.trace_id = trace_id
+        self.span_id = span_id
 
-    def end(self, session_id: str, verdict: str, iterations: int, error: object | None) -> None:
-        """Set the row's outcome, mark an ``infra_error`` as ERROR, end the span, make its parent current again.
+    def end(self, attributes: dict[str, Any] | None = None, error: object | None = None) -> None:
+        """Set ``attributes``; with an ``error``, the status ERROR and the exception recorded. Never raises.
 
-        ``error`` is what the row's error is made from: the exception that
-        ended the block (recorded on the span as an exception event), what
-        was given to ``fail``, or the text saying there was no outcome.
-        ``session_id`` is the row's: the span's trace id, or the caller's own
-        id (``TRACE_HEADER``), which the tracing tool can then search for.
+        ``error`` is an exception (recorded on the span as an exception
+        event) or any other object, whose text becomes the status's
+        description.
         """
         from opentelemetry import context
         from opentelemetry.trace import Status, StatusCode
 
         span = self._span
         try:
-            if session_id:
-                span.set_attribute("sessionlog.session_id", session_id)
-            span.set_attribute("sessionlog.final_verdict", verdict)
-            span.set_attribute("sessionlog.iterations", iterations)
-            if verdict == INFRA_ERROR:
-                if isinstance(error, BaseException):
-                    span.record_exception(error)
-                    description = f"{type(error).__name__}: {error}"
-                else:
-                    description = verdict if error is None else str(error)
-                span.set_status(Status(StatusCode.ERROR, trim(description, ERROR_LIMIT)))
-        finally:
-            context.detach(self._token)
-            span.end()
+            try:
+                if attributes:
+                    span.set_attributes(attributes)
+                if error is not None:
+                    if isinstance(error, BaseException):
+                        span.record_exception(error)
+                        description = f"{type(error).__name__}: {error}"
+                    else:
+                        description = str(error)
+                    span.set_status(Status(StatusCode.ERROR, trim(description, ERROR_LIMIT)))
+            finally:
+                context.detach(self._token)
+                span.end()
+        except Exception:
+            logger.warning("django_sessionlog: could not end the span", exc_info=True)
 
 
-def start_session_span(kind: str, attributes: dict[str, Any]) -> SessionSpan | None:
-    """Start ``iterate {kind}`` as a child of the current span and make it current.
+def start_span(name: str, attributes: dict[str, Any]) -> CurrentSpan | None:
+    """Start a span, a child of the current one, and make it current.
 
-    None when OpenTelemetry is not installed, when its tracer makes no valid
-    span (no SDK configured), or when starting a span failed (a broken SDK
-    must not fail the request: it costs a warning).
+    None when OpenTelemetry is not installed, when no SDK is configured (or
+    its tracer makes no valid span), or when starting a span failed: a
+    broken SDK must not fail the request, it costs a warning.
     """
     try:
         from opentelemetry import context, trace
@@ -180,7 +180,7 @@ def start_session_span(kind: str, attributes: dict[str, Any]) -> SessionSpan | N
         tracer = _tracer()
         if tracer is None:
             return None
-        span = tracer.start_span(f"iterate {kind}" if kind else "iterate", attributes=attributes)
+        span = tracer.start_span(name, attributes=attributes)
         span_context = span.get_span_context()
         if not span_context.is_valid:
             # A no-op tracer set on purpose (NoOpTracerProvider): there is
@@ -188,25 +188,27 @@ def start_session_span(kind: str, attributes: dict[str, Any]) -> SessionSpan | N
             return None
         token = context.attach(trace.set_span_in_context(span))
     except Exception:
-        logger.warning("django_sessionlog: could not start the session's span", exc_info=True)
+        logger.warning("django_sessionlog: could not start the span %r", name, exc_info=True)
         return None
-    return SessionSpan(span, token, trace.format_trace_id(span_context.trace_id))
+    return CurrentSpan(
+        span, token, trace.format_trace_id(span_context.trace_id), trace.format_span_id(span_context.span_id)
+    )
 
 
 @contextmanager
 def attempt_span(iteration: int) -> Iterator[str]:
-    """A child span ``attempt {iteration}`` of the current span; yields its span id ("" when not valid)."""
+    """A span ``attempt {iteration}``, a child of the current one; yields its span id ("" without one).
+
+    An exception from the block ends the span as ERROR, with the exception
+    recorded, and goes on.
+    """
+    span = start_span(f"attempt {iteration}", {"sessionlog.iteration": iteration})
+    if span is None:
+        yield ""
+        return
     try:
-        from opentelemetry import trace
-    except ImportError:
-        yield ""
-        return
-    tracer = _tracer()
-    if tracer is None:
-        yield ""
-        return
-    with tracer.start_as_current_span(
-        f"attempt {iteration}", attributes={"sessionlog.iteration": iteration}
-    ) as span:
-        span_context = span.get_span_context()
-        yield trace.format_span_id(span_context.span_id) if span_context.is_valid else ""
+        yield span.span_id
+    except BaseException as exc:
+        span.end(error=exc)
+        raise
+    span.end()

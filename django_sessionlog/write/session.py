@@ -22,7 +22,6 @@ block runs inside a span ``iterate {kind}`` of its own (``tracing.py``).
 from __future__ import annotations
 
 import dataclasses
-import logging
 import time
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
@@ -33,8 +32,6 @@ from ..conf import conf
 from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED
 from .records import IterateFailure, IterateRequest, IterateResponse
 from .signals import iterate_finished
-
-logger = logging.getLogger("django_sessionlog")
 
 NO_OUTCOME = "the iterate view finished without an outcome"
 
@@ -50,7 +47,7 @@ class IterateSession:
         self.error: object | None = None
         self._started = time.perf_counter_ns()
         self._sent = False
-        self._span: tracing.SessionSpan | None = None
+        self._span: tracing.CurrentSpan | None = None
 
     @property
     def duration_ms(self) -> int:
@@ -118,7 +115,8 @@ class IterateSession:
             if request.provider:
                 attributes["gen_ai.provider.name"] = request.provider
             attributes["sessionlog.max_iterations"] = request.max_iterations
-            self._span = tracing.start_session_span(request.kind, attributes)
+            name = f"iterate {request.kind}" if request.kind else "iterate"
+            self._span = tracing.start_span(name, attributes)
         if not request.trace_id:
             # The session's own span, when one was started, is the one to
             # find the session by; else the active span. The caller's request
@@ -128,21 +126,31 @@ class IterateSession:
                 self.request = dataclasses.replace(request, trace_id=trace_id)
 
     def _end_tracing(self, arguments: dict[str, Any]) -> None:
+        """End the session's span with the row's outcome; an ``infra_error`` is an ERROR span."""
         span = self._span
         if span is None:
             return
         self._span = None
         response, failure = arguments["response"], arguments["failure"]
+        error = None
         if response is not None:
             verdict, iterations = ACCEPTED, response.iterations
         elif failure is not None:
             verdict, iterations = MAX_ITER_EXHAUSTED, failure.iterations
         else:
-            verdict, iterations = INFRA_ERROR, 0
-        try:
-            span.end(self.request.trace_id, verdict, int(iterations), arguments["error"])
-        except Exception:
-            logger.warning("django_sessionlog: could not end the session's span", exc_info=True)
+            # What the row's error is made from: the exception that ended the
+            # block, what was given to fail(), or the text saying there was
+            # no outcome.
+            verdict, iterations, error = INFRA_ERROR, 0, arguments["error"] or INFRA_ERROR
+        attributes: dict[str, Any] = {
+            "sessionlog.final_verdict": verdict,
+            "sessionlog.iterations": iterations,
+        }
+        if self.request.trace_id:
+            # The row's session id: the span's trace id, or the caller's own
+            # (TRACE_HEADER), which the tracing tool can then search for.
+            attributes["sessionlog.session_id"] = self.request.trace_id
+        span.end(attributes, error)
 
     def __enter__(self) -> IterateSession:
         self._started = time.perf_counter_ns()

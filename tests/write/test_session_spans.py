@@ -292,5 +292,30 @@ def test_a_tracer_that_cannot_start_a_span_costs_a_warning_not_the_row(
         session.accept(accepted())
     assert [row["final_verdict"] for row in rows] == ["accepted"]
     assert [record.getMessage() for record in caplog.records] == [
-        "django_sessionlog: could not start the session's span"
+        "django_sessionlog: could not start the span 'iterate fill'"
     ]
+
+
+@SPANS_ON
+def test_an_attempt_span_that_cannot_start_costs_a_warning_and_an_empty_span_id(
+    spans: Spans, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.WARNING, logger="django_sessionlog"),
+        capture_sessions() as rows,
+        iterate_session(request()) as session,
+    ):
+        tracer = trace.get_tracer_provider().get_tracer("django_sessionlog")
+        with monkeypatch.context() as patched:
+            patched.setattr(type(tracer), "start_span", lambda *args, **kwargs: 1 / 0)
+            with session.attempt(1) as attempt_span_id:
+                pass
+        session.accept(
+            IterateResponse("", 1, [IterateAttempt(1, AttemptStatus("accepted"), attempt_span_id)])
+        )
+    assert attempt_span_id == ""
+    assert rows[0]["attempts"] == [{"iteration": 1, "verdict_kind": "accepted"}]
+    assert [record.getMessage() for record in caplog.records] == [
+        "django_sessionlog: could not start the span 'attempt 1'"
+    ]
+    assert [span.name for span in spans.finished()] == ["iterate fill"]
