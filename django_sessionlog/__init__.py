@@ -5,6 +5,7 @@ import before Django is set up, so a view module can import it at the top.
 """
 
 from .row import SCHEMA_VERSION, trim
+from .tracing import current_span_id
 from .write.configured import get_session_logger
 from .write.records import (
     AttemptStatus,
@@ -35,6 +36,7 @@ __all__ = [
     "SessionRecord",
     "__version__",
     "build_session_record",
+    "current_span_id",
     "get_session_logger",
     "iterate_finished",
     "iterate_session",

@@ -12,6 +12,7 @@ one on purpose (``SILENCED_SYSTEM_CHECKS``) and a CI log can be searched:
 - E007 a ``PATH`` with a placeholder other than ``{date}`` and ``{host}``
 - E008 a ``FILE_MODE`` outside 0 to 0o777
 - E009 a ``TRACE_HEADER`` that is not an HTTP header name
+- E015 ``OTEL_SPANS`` on without ``opentelemetry-api`` installed
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error
 from django.utils.module_loading import import_string
 
-from . import paths
+from . import paths, tracing
 from .conf import DEFAULTS, conf
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -40,6 +41,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "RAISE_ERRORS": (bool,),
     "TRACE_URL": (str,),
     "TRACE_HEADER": (str,),
+    "OTEL_SPANS": (bool,),
 }
 _TYPE_NAMES = {
     "PATH": "a string (or a path)",
@@ -51,6 +53,7 @@ _TYPE_NAMES = {
     "RAISE_ERRORS": "True or False",
     "TRACE_URL": "a string",
     "TRACE_HEADER": "a string",
+    "OTEL_SPANS": "True or False",
 }
 logger = logging.getLogger("django_sessionlog")
 
@@ -273,6 +276,22 @@ def _check_trace_header(value: str) -> list[CheckMessage]:
     ]
 
 
+def _check_otel_spans(value: bool) -> list[CheckMessage]:
+    # Only asked when spans are wanted: with OTEL_SPANS off nothing imports
+    # OpenTelemetry, installed or not.
+    if not value or tracing.available():
+        return []
+    return [
+        Error(
+            "SESSIONLOG['OTEL_SPANS'] is True, but opentelemetry-api is not installed: "
+            "no session would get a span.",
+            hint="pip install 'django-sessionlog[otel]' and configure an OpenTelemetry SDK, "
+            "or set OTEL_SPANS to False.",
+            id="django_sessionlog.E015",
+        )
+    ]
+
+
 _VALUE_CHECKS: dict[str, Any] = {
     "ROSTER_CHECKS": _check_roster_checks,
     "REDACT": _check_redact,
@@ -281,4 +300,5 @@ _VALUE_CHECKS: dict[str, Any] = {
     "PATH": _check_path,
     "FILE_MODE": _check_file_mode,
     "TRACE_HEADER": _check_trace_header,
+    "OTEL_SPANS": _check_otel_spans,
 }

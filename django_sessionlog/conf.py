@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "RAISE_ERRORS": False,
     "TRACE_URL": "",
     "TRACE_HEADER": "X-Lakehouse-Trace-Id",
+    "OTEL_SPANS": False,
 }
 
 
@@ -73,6 +74,10 @@ class Settings:
     @property
     def TRACE_HEADER(self) -> str:
         return str(self._get("TRACE_HEADER"))
+
+    @property
+    def OTEL_SPANS(self) -> bool:
+        return bool(self._get("OTEL_SPANS"))
 
 
 conf = Settings()

@@ -1,10 +1,18 @@
 """``TraceIdMiddleware``: one trace id per request, taken from the caller or made.
 
-The id becomes the row's ``session_id``, so it must be one a tracing tool
-and a shell can carry: letters, digits and ``-_.:``, at most 128
-characters. Anything else is ignored with a warning (a header is caller
-input: it could hold a newline, markup or a megabyte) and a fresh W3C-style
-id (32 lowercase hex digits) is made instead.
+The id becomes the row's ``session_id``, so a person can go from a row to
+the live trace and back. It is taken, in this order (SPEC section 9), from:
+
+1. the ``TRACE_HEADER`` header (``X-Lakehouse-Trace-Id``), when safe:
+   letters, digits and ``-_.:``, at most 128 characters;
+2. a valid W3C ``traceparent`` header: its 32-hex trace id;
+3. the active OpenTelemetry span (an instrumented server's), when
+   ``opentelemetry-api`` is installed and a valid span is current;
+4. else a fresh W3C-style id (32 lowercase hex digits).
+
+A header that is not safe or not valid is ignored with a warning (a header
+is caller input: it could hold a newline, markup or a megabyte) and the
+next source is tried.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
+from . import tracing
 from .conf import conf
 
 logger = logging.getLogger("django_sessionlog")
@@ -34,20 +43,29 @@ def new_trace_id() -> str:
 
 
 def trace_id_for(request: HttpRequest) -> str:
-    """The caller's trace id when it is safe, else a new one."""
+    """The request's trace id, from the first source that gives one (see the module's docstring)."""
     header = conf.TRACE_HEADER
     sent = request.headers.get(header)
-    if sent is None or sent == "":
-        return new_trace_id()
-    if SAFE_TRACE_ID.match(sent):
-        return sent
-    logger.warning(
-        "django_sessionlog: ignoring an unsafe %s header (%d characters, %r); using a new trace id",
-        header,
-        len(sent),
-        sent[:40],
-    )
-    return new_trace_id()
+    if sent:
+        if SAFE_TRACE_ID.match(sent):
+            return sent
+        logger.warning(
+            "django_sessionlog: ignoring an unsafe %s header (%d characters, %r)",
+            header,
+            len(sent),
+            sent[:40],
+        )
+    traceparent = request.headers.get("traceparent")
+    if traceparent:
+        trace_id = tracing.trace_id_from_traceparent(traceparent)
+        if trace_id is not None:
+            return trace_id
+        logger.warning(
+            "django_sessionlog: ignoring an invalid traceparent header (%d characters, %r)",
+            len(traceparent),
+            traceparent[:80],
+        )
+    return tracing.current_trace_id() or new_trace_id()
 
 
 class TraceIdMiddleware:

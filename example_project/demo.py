@@ -6,12 +6,15 @@ Starts ``manage.py runserver`` on a free port of 127.0.0.1, sends sessions
 of every kind to /v1/iterate and /v1/iterate-async (the demo model: no
 network needed), then shows what the app wrote with ``sessionlog tail``,
 ``stats`` and ``validate``, a DuckDB query for phantom workers, and
-writes the HTML report.
+writes the HTML report. With OpenTelemetry installed (``demo.sh`` installs
+it) the service's spans go to ``var/spans.jsonl``, and the demo puts a row
+next to its trace: the same id.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shlex
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -85,6 +89,37 @@ def progress(done: int, total: int, counts: dict[int, int]) -> None:
     sys.stdout.flush()
 
 
+def show_trace_linkage(log: Path, spans_path: Path) -> None:
+    """A row next to the spans of its trace, and how many rows found their server span."""
+    print(f"\nThe rows and the live traces share one id (the service's spans: {spans_path}):")
+    if not spans_path.exists():
+        print("  no spans were recorded: install opentelemetry-sdk and opentelemetry-instrumentation-django")
+        return
+    traces: dict[str, list[dict[str, Any]]] = {}
+    for line in spans_path.read_text(encoding="utf-8").splitlines():
+        span = json.loads(line)
+        traces.setdefault(span["context"]["trace_id"].removeprefix("0x"), []).append(span)
+    rows = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    linked = [
+        row
+        for row in rows
+        if any(span["kind"] == "SpanKind.SERVER" for span in traces.get(row["session_id"], []))
+    ]
+    if linked:
+        # The row with the most attempts shows the most links.
+        row = max(linked, key=lambda row: len(row["attempts"] or []))
+        attempts = " ".join(attempt.get("span_id", "-") for attempt in row["attempts"] or [])
+        print(f"  row   session_id {row['session_id']}  {row['kind']}, {row['final_verdict']}")
+        print(f"        attempts[].span_id {attempts}")
+        for span in sorted(traces[row["session_id"]], key=lambda span: str(span["start_time"])):
+            context = span["context"]
+            print(
+                f"  span  {span['name'][:24]:<24} trace_id {context['trace_id'].removeprefix('0x')}"
+                f"  span_id {context['span_id'].removeprefix('0x')}"
+            )
+    print(f"  {len(linked)} of {len(rows)} rows have a server span whose trace id is their session id")
+
+
 def sessionlog(*args: str) -> None:
     print(f"\n$ {SHOWN_MANAGE} sessionlog {shlex.join(args)}", flush=True)
     subprocess.run([*MANAGE, "sessionlog", *args], check=False)
@@ -100,6 +135,11 @@ def main() -> None:
     own_log = "SESSIONLOG_PATH" not in os.environ
     log = Path(os.environ.setdefault("SESSIONLOG_PATH", str(HERE / "var" / "coordinator_sessions.jsonl")))
     os.environ.setdefault("DJANGO_DEBUG", "0")  # a quiet server: no per-request noise
+    # The service's spans (example/telemetry.py), this run's only.
+    spans_path = HERE / "var" / "spans.jsonl"
+    spans_path.parent.mkdir(parents=True, exist_ok=True)
+    spans_path.unlink(missing_ok=True)
+    os.environ["EXAMPLE_SPANS_PATH"] = str(spans_path)
     if own_log:
         # The demo's own log starts empty, so what it shows is this run's sessions.
         log.unlink(missing_ok=True)
@@ -136,6 +176,7 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=10)
 
+    show_trace_linkage(log, spans_path)
     sessionlog("tail", "-n", "10")
     sessionlog("stats")
     sessionlog("validate")

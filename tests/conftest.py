@@ -16,6 +16,7 @@ from django_sessionlog import (
 )
 
 from . import needs
+from .otel import spans  # noqa: F401 (the fixture, for every test module)
 
 
 @pytest.fixture
@@ -32,6 +33,19 @@ def no_duckdb(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(name: str, *args: Any, **kwargs: Any) -> Any:
         if name == "duckdb":
             raise ImportError("No module named 'duckdb'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", refuse)
+
+
+@pytest.fixture
+def no_opentelemetry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``import opentelemetry...`` fail, as on a machine without the otel extra."""
+    real_import = builtins.__import__
+
+    def refuse(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.split(".", maxsplit=1)[0] == "opentelemetry":
+            raise ImportError(f"No module named {name!r}")
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", refuse)

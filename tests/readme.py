@@ -10,16 +10,20 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
-def blocks(section: str, language: str) -> list[str]:
-    """The ``language`` code blocks under the heading ``section`` (up to the next heading of its level)."""
+def section(name: str) -> str:
+    """The text under the heading ``name``, up to the next heading of its level."""
     text = README.read_text(encoding="utf-8")
-    heading = re.search(rf"^(#+) {re.escape(section)}\n", text, re.MULTILINE)
-    assert heading, f"the README has no section {section!r}"
+    heading = re.search(rf"^(#+) {re.escape(name)}\n", text, re.MULTILINE)
+    assert heading, f"the README has no section {name!r}"
     level = len(heading.group(1))
     rest = text[heading.end() :]
     following = re.search(rf"^#{{1,{level}}} ", rest, re.MULTILINE)
-    body = rest[: following.start()] if following else rest
-    return [code for lang, code in _BLOCK.findall(body) if lang == language]
+    return rest[: following.start()] if following else rest
+
+
+def blocks(name: str, language: str) -> list[str]:
+    """The ``language`` code blocks under the heading ``name``."""
+    return [code for lang, code in _BLOCK.findall(section(name)) if lang == language]
 
 
 def statements(sql: str) -> list[str]:

@@ -94,6 +94,8 @@ def test_file_mode_messages_show_octal() -> None:
         ("RAISE_ERRORS", "yes"),
         ("TRACE_URL", 1),
         ("TRACE_HEADER", 1),
+        ("OTEL_SPANS", "yes"),
+        ("OTEL_SPANS", 1),
     ],
 )
 def test_wrong_type_is_e003_naming_the_key(key: str, value: Any) -> None:
@@ -160,6 +162,22 @@ def test_file_mode_outside_permission_bits_is_e008(mode: int) -> None:
 
 def test_trace_header_that_is_not_a_header_name_is_e009() -> None:
     assert ids({"TRACE_HEADER": "X Trace: id"}) == ["django_sessionlog.E009"]
+
+
+def test_otel_spans_without_opentelemetry_installed_is_e015(no_opentelemetry: None) -> None:
+    [error] = errors_for({"OTEL_SPANS": True})
+    assert error.id == "django_sessionlog.E015"
+    assert "opentelemetry-api is not installed" in error.msg
+    assert error.hint is not None
+    assert "django-sessionlog[otel]" in error.hint
+
+
+def test_otel_spans_off_never_asks_for_opentelemetry(no_opentelemetry: None) -> None:
+    assert ids({"OTEL_SPANS": False}) == []
+
+
+def test_otel_spans_with_opentelemetry_installed_passes() -> None:
+    assert ids({"OTEL_SPANS": True}) == []
 
 
 def test_several_problems_are_all_reported() -> None:

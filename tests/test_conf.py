@@ -12,6 +12,7 @@ def test_defaults_apply_when_a_key_is_absent() -> None:
         assert conf.FILE_MODE == 0o640
         assert conf.RAISE_ERRORS is False
         assert conf.TRACE_HEADER == "X-Lakehouse-Trace-Id"
+        assert conf.OTEL_SPANS is False
         assert dict(conf.SAMPLE_RATES) == {}
 
 

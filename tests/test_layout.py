@@ -3,7 +3,8 @@
 ``write/`` runs inside a request and must never fail it: it imports neither
 the read side nor the commands (nor DuckDB, REST framework or templates).
 ``read/`` never imports the write path. The modules both share (the row,
-paths, the JSON encoder) import nothing of either.
+paths, the JSON encoder, tracing) import nothing of either. OpenTelemetry
+is imported by ``tracing.py`` alone, so it stays optional in one place.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ RULES = [
     ("paths.py", ["django_sessionlog.write", "django_sessionlog.read", "django"]),
     ("jsonl.py", ["django_sessionlog.write", "django_sessionlog.read", "django", "django_sessionlog.row"]),
     ("commands", ["django_sessionlog.write", "rest_framework"]),
+    (
+        "tracing.py",
+        ["django_sessionlog.write", "django_sessionlog.read", "django_sessionlog.commands", "django"],
+    ),
 ]
 
 
@@ -67,6 +72,16 @@ def test_a_part_never_imports_what_it_must_not(where: str, never: list[str]) -> 
         if any(name == bad or name.startswith(bad + ".") for bad in never)
     }
     assert found == set()
+
+
+def test_only_tracing_imports_opentelemetry() -> None:
+    found = {
+        path.relative_to(PACKAGE).as_posix()
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for name in imported(path)
+        if name == "opentelemetry" or name.startswith("opentelemetry.")
+    }
+    assert found == {"tracing.py"}
 
 
 def test_the_checker_sees_relative_imports() -> None:

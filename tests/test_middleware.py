@@ -11,6 +11,8 @@ from django.test import RequestFactory, override_settings
 
 from django_sessionlog.middleware import TraceIdMiddleware
 
+from .otel import Spans, trace_id
+
 W3C = re.compile(r"[0-9a-f]{32}\Z")
 
 
@@ -72,3 +74,115 @@ def test_async_stack_is_served_asynchronously() -> None:
     assert isinstance(response, HttpResponse)
     assert response.content == b"async-7"
     assert response["X-Lakehouse-Trace-Id"] == "async-7"
+
+
+# W3C traceparent and the active span (SPEC section 9) ---------------------
+
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{TRACE}-00f067aa0ba902b7-01"
+
+
+def test_a_valid_traceparent_gives_the_trace_id_and_it_is_echoed() -> None:
+    response = call(traceparent=TRACEPARENT)
+    assert response.content == TRACE.encode()
+    assert response["X-Lakehouse-Trace-Id"] == TRACE
+
+
+@pytest.mark.parametrize(
+    "invalid",
+    [
+        f"00-{'0' * 32}-00f067aa0ba902b7-01",
+        f"00-{TRACE}-{'0' * 16}-01",
+        f"ff-{TRACE}-00f067aa0ba902b7-01",
+        TRACEPARENT.upper(),
+        f"00-{TRACE}-00f067aa0ba902b-01",
+        "garbage <script>",
+    ],
+    ids=["zero trace id", "zero parent id", "version ff", "uppercase", "short parent id", "garbage"],
+)
+def test_an_invalid_traceparent_is_ignored_with_a_warning(
+    invalid: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        response = call(traceparent=invalid)
+    made = response.content.decode()
+    assert W3C.match(made)
+    assert made != TRACE
+    assert [record.getMessage() for record in caplog.records] == [
+        f"django_sessionlog: ignoring an invalid traceparent header ({len(invalid)} characters, {invalid!r})"
+    ]
+
+
+def test_the_explicit_header_wins_over_traceparent(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        response = call(**{"X-Lakehouse-Trace-Id": "lakehouse-42", "traceparent": TRACEPARENT})
+    assert response.content == b"lakehouse-42"
+    assert caplog.records == []
+
+
+def test_an_unsafe_explicit_header_falls_back_to_traceparent(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        response = call(**{"X-Lakehouse-Trace-Id": "<script>", "traceparent": TRACEPARENT})
+    assert response.content == TRACE.encode()
+    assert len(caplog.records) == 1
+    assert "unsafe X-Lakehouse-Trace-Id" in caplog.records[0].getMessage()
+
+
+def test_the_active_span_gives_the_trace_id_when_no_header_does(spans: Spans) -> None:
+    with spans.tracer.start_as_current_span("GET /") as server_span:
+        response = call()
+    assert response.content == trace_id(server_span).encode()
+
+
+def test_an_invalid_traceparent_falls_back_to_the_active_span(
+    spans: Spans, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        caplog.at_level(logging.WARNING, logger="django_sessionlog"),
+        spans.tracer.start_as_current_span("GET /") as span,
+    ):
+        response = call(traceparent="ff-garbage")
+    assert response.content == trace_id(span).encode()
+    assert len(caplog.records) == 1
+
+
+def test_traceparent_comes_before_the_active_span(spans: Spans) -> None:
+    # An instrumented server's span is a child of the caller's traceparent, so
+    # the two agree in practice; the header is still read first.
+    with spans.tracer.start_as_current_span("GET /"):
+        assert call(traceparent=TRACEPARENT).content == TRACE.encode()
+
+
+def test_the_explicit_header_comes_before_the_active_span(spans: Spans) -> None:
+    with spans.tracer.start_as_current_span("GET /"):
+        assert call(**{"X-Lakehouse-Trace-Id": "lakehouse-43"}).content == b"lakehouse-43"
+
+
+def test_a_no_op_span_gives_no_id_and_a_new_one_is_made() -> None:
+    from opentelemetry import trace
+
+    with trace.get_tracer("host").start_as_current_span("no SDK configured"):
+        made = call().content.decode()
+    assert W3C.match(made)
+
+
+def test_async_stack_reads_traceparent_and_the_active_span(spans: Spans) -> None:
+    async def async_view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(request.trace_id)  # type: ignore[attr-defined]
+
+    middleware = TraceIdMiddleware(async_view)
+
+    async def serve(**headers: str) -> HttpResponse:
+        response = await middleware.__acall__(RequestFactory().get("/", headers=headers))
+        assert isinstance(response, HttpResponse)
+        return response
+
+    assert asyncio.run(serve(traceparent=TRACEPARENT)).content == TRACE.encode()
+
+    async def inside_a_span() -> tuple[HttpResponse, str]:
+        with spans.tracer.start_as_current_span("GET /") as span:
+            return await serve(), trace_id(span)
+
+    response, server_trace_id = asyncio.run(inside_a_span())
+    assert response.content == server_trace_id.encode()
+    assert response["X-Lakehouse-Trace-Id"] == server_trace_id

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.test import override_settings
 
+from django_sessionlog.checks import check_settings
+from django_sessionlog.read.pages import trace_link
 from django_sessionlog.testing import capture_sessions
 
 from . import readme
+from .otel import Spans, span_id
 
 
 def _loop(answers: list[Any]) -> Callable[..., Any]:
@@ -66,3 +71,35 @@ def test_the_readme_loop_logs_an_infra_error_and_lets_the_exception_through() ->
     assert rows[0]["attempts"] == [
         {"iteration": 0, "verdict_kind": "infra_error", "error": "the provider is down"}
     ]
+
+
+@override_settings(SESSIONLOG={"OTEL_SPANS": True})
+def test_the_readme_loop_links_each_attempt_to_its_span(spans: Spans) -> None:
+    iterate = _loop(["Sure!", json.dumps({"workers": ["W-1001"]})])
+    with capture_sessions() as rows:
+        iterate("fill", "Cover Saturday", "")
+    [row] = rows
+    session_span = spans.named("iterate fill")
+    attempts = [spans.named("attempt 1"), spans.named("attempt 2")]
+    assert [a["span_id"] for a in row["attempts"]] == [span_id(a) for a in attempts]
+    assert all(a.parent is not None and a.parent.span_id == session_span.context.span_id for a in attempts)
+    assert row["session_id"] == format(session_span.context.trace_id, "032x")
+
+
+def test_the_readme_trace_urls_pass_the_check_and_link_a_session() -> None:
+    text = readme.section("Linking rows to your tracing tool")
+    rows = re.findall(r"^\| ([^|]+) \| `(https?://[^`]+)`", text, re.MULTILINE)
+    assert [tool for tool, _ in rows] == [
+        "Langfuse",
+        "Pydantic Logfire",
+        "Jaeger",
+        "Grafana Tempo",
+        "Honeycomb",
+    ]
+    session_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    for tool, template in rows:
+        with override_settings(SESSIONLOG={"TRACE_URL": template}):
+            assert check_settings() == [], tool
+        link = trace_link(template, session_id)
+        assert session_id in link, tool
+        assert not set("{} ") & set(link), tool

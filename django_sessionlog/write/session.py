@@ -13,14 +13,23 @@ reach Django.
             session.exhaust(IterateFailure(...))
 
 ``async with`` works the same in an async view and sends with ``asend``.
+
+Trace linkage (SPEC section 9): a request without a trace id takes the
+active OpenTelemetry span's, and with ``SESSIONLOG["OTEL_SPANS"]`` the
+block runs inside a span ``iterate {kind}`` of its own (``tracing.py``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Any
 
+from .. import tracing
+from ..conf import conf
+from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED
 from .records import IterateFailure, IterateRequest, IterateResponse
 from .signals import iterate_finished
 
@@ -38,10 +47,34 @@ class IterateSession:
         self.error: object | None = None
         self._started = time.perf_counter_ns()
         self._sent = False
+        self._span: tracing.CurrentSpan | None = None
 
     @property
     def duration_ms(self) -> int:
         return (time.perf_counter_ns() - self._started) // 1_000_000
+
+    @property
+    def trace_id(self) -> str:
+        """The request's trace id, or the active span's when it had none ("" when neither).
+
+        What the row's ``session_id`` will be (unless both are empty and the
+        response or failure carries one). Read it inside the block.
+        """
+        return self.request.trace_id
+
+    def attempt(self, iteration: int) -> AbstractContextManager[str]:
+        """One attempt's span, a child of the session's; gives its span id for ``IterateAttempt``.
+
+            with session.attempt(iteration) as span_id:
+                answer = ask_model(messages)
+            history.append(IterateAttempt(iteration, status, span_id))
+
+        With ``OTEL_SPANS`` off (or without OpenTelemetry) no span is made
+        and the id is "", which the row leaves out.
+        """
+        if self._span is None:
+            return nullcontext("")
+        return tracing.attempt_span(iteration)
 
     def accept(self, response: IterateResponse) -> None:
         """The model's answer was accepted."""
@@ -73,16 +106,69 @@ class IterateSession:
             "duration_ms": self.duration_ms,
         }
 
+    def _start_tracing(self) -> None:
+        request = self.request
+        if conf.OTEL_SPANS:
+            attributes: dict[str, Any] = {"sessionlog.kind": request.kind}
+            if request.model:
+                attributes["gen_ai.request.model"] = request.model
+            if request.provider:
+                attributes["gen_ai.provider.name"] = request.provider
+            attributes["sessionlog.max_iterations"] = request.max_iterations
+            name = f"iterate {request.kind}" if request.kind else "iterate"
+            self._span = tracing.start_span(name, attributes)
+        if not request.trace_id:
+            # The session's own span, when one was started, is the one to
+            # find the session by; else the active span. The caller's request
+            # is copied, not changed (it may be reused).
+            trace_id = self._span.trace_id if self._span is not None else tracing.current_trace_id()
+            if trace_id:
+                self.request = dataclasses.replace(request, trace_id=trace_id)
+
+    def _end_tracing(self, arguments: dict[str, Any]) -> None:
+        """End the session's span with the row's outcome; an ``infra_error`` is an ERROR span."""
+        span = self._span
+        if span is None:
+            return
+        self._span = None
+        response, failure = arguments["response"], arguments["failure"]
+        error = None
+        if response is not None:
+            verdict, iterations = ACCEPTED, response.iterations
+        elif failure is not None:
+            verdict, iterations = MAX_ITER_EXHAUSTED, failure.iterations
+        else:
+            # What the row's error is made from: the exception that ended the
+            # block, what was given to fail(), or the text saying there was
+            # no outcome.
+            verdict, iterations, error = INFRA_ERROR, 0, arguments["error"] or INFRA_ERROR
+        attributes: dict[str, Any] = {
+            "sessionlog.final_verdict": verdict,
+            "sessionlog.iterations": iterations,
+        }
+        if self.request.trace_id:
+            # The row's session id: the span's trace id, or the caller's own
+            # (TRACE_HEADER), which the tracing tool can then search for.
+            attributes["sessionlog.session_id"] = self.request.trace_id
+        span.end(attributes, error)
+
     def __enter__(self) -> IterateSession:
         self._started = time.perf_counter_ns()
+        self._start_tracing()
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         arguments = self._finish(exc)
-        if arguments is not None:
+        if arguments is None:
+            return
+        # The row is sent while the session's span is still current, so
+        # whatever the receiver logs belongs to the session's trace.
+        try:
             iterate_finished.send(**arguments)
+        finally:
+            self._end_tracing(arguments)
         # Returning None lets an exception propagate as usual.
 
     async def __aenter__(self) -> IterateSession:
@@ -92,8 +178,12 @@ class IterateSession:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         arguments = self._finish(exc)
-        if arguments is not None:
+        if arguments is None:
+            return
+        try:
             await iterate_finished.asend(**arguments)
+        finally:
+            self._end_tracing(arguments)
 
 
 def iterate_session(request: IterateRequest, sender: Any = None) -> IterateSession:

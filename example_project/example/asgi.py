@@ -2,5 +2,8 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from example import telemetry
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example.settings")
+telemetry.start()  # before the handler loads MIDDLEWARE: the instrumentation adds its own
 application = get_asgi_application()

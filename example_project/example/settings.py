@@ -2,14 +2,23 @@
 
 Everything a deployment changes comes from the environment:
 SESSIONLOG_PATH, OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL,
-DJANGO_DEBUG, DJANGO_SECRET_KEY. No database: serving /v1/iterate needs no
-migrations.
+DJANGO_DEBUG, DJANGO_SECRET_KEY, EXAMPLE_SPANS_PATH (telemetry.py). No
+database: serving /v1/iterate needs no migrations.
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # its parent package is missing
+        return False
+
 
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "example-project-not-secret")
@@ -48,6 +57,9 @@ SESSIONLOG = {
     "ROSTER_CHECKS": {"fill": "iterate.roster.grounded"},
     # Loud in development, a warning in production.
     "RAISE_ERRORS": DEBUG,
+    # A span per session and per attempt, when OpenTelemetry is installed
+    # (the otel extra); without it the setting would be an error (E015).
+    "OTEL_SPANS": _installed("opentelemetry.trace"),
 }
 
 OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")

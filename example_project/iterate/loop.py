@@ -58,10 +58,19 @@ class Loop:
     def iterations(self) -> int:
         return len(self.history)
 
-    def feed(self, answer: str) -> None:
-        """Judge one answer; on a rejection, add the error to the conversation."""
-        iteration = len(self.history) + 1
-        span_id = secrets.token_hex(8)
+    @property
+    def next_iteration(self) -> int:
+        return len(self.history) + 1
+
+    def feed(self, answer: str, span_id: str = "") -> None:
+        """Judge one answer; on a rejection, add the error to the conversation.
+
+        ``span_id`` is the attempt's span (``session.attempt``, with
+        OpenTelemetry); without one the attempt gets a random id of the same
+        form, so the history the service answers with has one either way.
+        """
+        iteration = self.next_iteration
+        span_id = span_id or secrets.token_hex(8)
         candidate = first_json_object(answer)
         if candidate is None:
             status = AttemptStatus("no_json", "no JSON object in the answer")

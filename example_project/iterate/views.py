@@ -3,7 +3,8 @@
 Both validate the body (400, and no row: a bad request is not a session),
 run the loop under ``iterate_session`` (which sends ``iterate_finished``
 exactly once, whatever happens), and answer 200 when accepted, 422 when
-``max_iterations`` ran out, 502 when the provider failed.
+``max_iterations`` ran out, 502 when the provider failed. Each attempt runs
+in ``session.attempt``: with OpenTelemetry, a span whose id the row keeps.
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ class IterateView(APIView):
         with iterate_session(iterate_request, sender=type(self)) as session:
             try:
                 while not loop.done:
-                    loop.feed(provider.complete(loop.messages, iterate_request.model))
+                    with session.attempt(loop.next_iteration) as span_id:
+                        loop.feed(provider.complete(loop.messages, iterate_request.model), span_id)
             except ProviderError as exc:
                 answer, status = _provider_failed(session, trace_id, exc)
             else:
@@ -87,7 +89,8 @@ async def iterate_async(request: HttpRequest) -> JsonResponse:
     async with iterate_session(iterate_request, sender=iterate_async) as session:
         try:
             while not loop.done:
-                loop.feed(await provider.acomplete(loop.messages, iterate_request.model))
+                with session.attempt(loop.next_iteration) as span_id:
+                    loop.feed(await provider.acomplete(loop.messages, iterate_request.model), span_id)
         except ProviderError as exc:
             answer, status = _provider_failed(session, trace_id, exc)
         else:

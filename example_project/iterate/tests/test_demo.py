@@ -41,6 +41,8 @@ def test_the_demo_starts_from_an_empty_log_writes_no_progress_frames_to_a_file_a
     assert "6/6" in second
     assert "sessions  6 from 6 rows" in second, "the second run shows its own 6 sessions, not 12"
     assert "6 lines in 1 file: 6 valid" in second
+    # OpenTelemetry is installed with the tests: every row is its server span's trace.
+    assert "6 of 6 rows have a server span whose trace id is their session id" in second
     suggested = next(line for line in second.splitlines() if line.startswith("Try: "))
     command = shlex.split(suggested.removeprefix("Try: "))
     assert command[-3:] == ["sessionlog", "tail", "-f"]
