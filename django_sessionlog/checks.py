@@ -160,10 +160,10 @@ def _check_dotted(setting: str, dotted: Any) -> list[CheckMessage]:
         ]
     try:
         target = import_string(dotted)
-    except ImportError as exc:
+    except Exception as exc:  # an ImportError, or whatever the module raises on import
         return [
             Error(
-                f"{setting} = {dotted!r} does not import: {exc}",
+                f"{setting} = {dotted!r} does not import: {type(exc).__name__}: {exc}",
                 hint="Give the dotted path of a function, module and name: 'package.module.function'.",
                 id="django_sessionlog.E004",
             )

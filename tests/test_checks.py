@@ -239,3 +239,17 @@ def test_a_misspelled_key_is_printed_at_start_up_with_no_logging_configured(tmp_
     assert '"title": "session.iterate.v1"' in result.stdout
     assert "SESSIONLOG has an unknown key 'PTAH' (did you mean 'PATH'?)" in result.stderr
     assert "sessions are not logged" in result.stderr
+
+
+def test_a_dotted_path_whose_module_raises_on_import_is_e004_not_a_failed_start(tmp_path: Path) -> None:
+    (tmp_path / "explodes_on_import.py").write_text("raise RuntimeError('no roster service')\n")
+    import sys
+
+    sys.path.insert(0, str(tmp_path))
+    try:
+        [error] = errors_for({"ROSTER_CHECKS": {"fill": "explodes_on_import.grounded"}})
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("explodes_on_import", None)
+    assert error.id == "django_sessionlog.E004"
+    assert "RuntimeError: no roster service" in error.msg

@@ -14,7 +14,8 @@ For the whole of each side and for each kind: the accept rate, the
 first-try accept rate, the infra-error rate, mean iterations and the p50
 and p95 durations, each with both values, the difference, its 95%
 interval and a verdict: better, worse, unchanged, or too_few (a side with
-fewer than --min-sessions sessions). A rate is worse when its interval lies
+fewer than --min-sessions sessions; with sampled rows, effective
+sessions). A rate is worse when its interval lies
 wholly on the bad side of 0 and it moved by at least --min-change; for
 iterations and durations the change must be at least 10% of the baseline.
 Also: the retry curve of each side, and the error groups whose share of
@@ -24,7 +25,6 @@ sessions grew most. Sampled rows count 1/sample_rate sessions each.
 from __future__ import annotations
 
 import argparse
-import math
 import textwrap
 from typing import Any
 
@@ -32,7 +32,7 @@ from django.core.management import BaseCommand, CommandError
 
 from ..conf import conf
 from ..read import compare
-from ..read.formatting import count, duration, plural, utc
+from ..read.formatting import count, plural, utc
 from ..read.outfiles import write_atomically
 from ..read.sides import BadSide, parse_side
 from . import INVALID, USAGE
@@ -70,13 +70,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=whole_number(1),
         default=30,
         metavar="N",
-        help="fewer sessions on a side than this is too_few (default 30)",
+        help="fewer sessions on a side than this is too_few (default 30; effective sessions when rows are sampled)",
     )
     parser.add_argument(
         "--fail-on-regression", action="store_true", help="exit status 1 when any metric is worse"
     )
     parser.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
-    parser.add_argument("-o", "--output", metavar="PATH", help="also write the comparison as a page")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="also write the comparison as a page (- writes only the page, to stdout)",
+    )
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
@@ -91,7 +96,13 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         report_unreadable(command, tally)
         raise unreadable_error(tally)
     result = compare.compare(data, min_change=options["min_change"], min_sessions=options["min_sessions"])
-    if options["output"]:
+    if options["output"] == "-":  # the page is the output (as report -o -)
+        from ..read.compare_page import render
+
+        if options["json"]:
+            raise CommandError("-o - writes the page to standard output: leave out --json", returncode=USAGE)
+        command.stdout.write(render(result, tally, trace_url=conf.TRACE_URL, sources=files), ending="")
+    elif options["output"]:
         from ..read.compare_page import render
 
         output = options["output"]
@@ -111,7 +122,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         command.stderr.write(skipped)
     if options["json"]:
         write_json(command, result.as_dict())
-    else:
+    elif options["output"] != "-":
         command.stdout.write(table(result, command))
     if options["fail_on_regression"] and result.regressions():
         raise CommandError(
@@ -129,11 +140,13 @@ def _when(text: str) -> Any:
 
 # --- the table for people (80 columns) --------------------------------------
 
+#: Attempts per line of the retry curves (so a long loop wraps instead of widening the table).
+ATTEMPTS_A_LINE = 8
+
 
 def table(result: compare.Result, command: BaseCommand) -> str:
     lines = []
     for which in ("baseline", "candidate"):
-        side = result.data.sides[0 if which == "baseline" else 1]
         figures = getattr(result.data, which)
         span = (
             f"{utc(figures.first, '%Y-%m-%d')} to {utc(figures.last, '%Y-%m-%d')}"
@@ -141,15 +154,20 @@ def table(result: compare.Result, command: BaseCommand) -> str:
             else "no sessions"
         )
         sessions = count(figures.overall.sessions)
-        lines.append(f"{which:<10} {safe(side.text)[:24]:<24} {sessions:>9} sessions  {span}")
+        lines.append(f"{which:<10} {safe(result.side_text(which))[:24]:<24} {sessions:>9} sessions  {span}")
     lines.append("")
     lines += _metrics("all kinds", result.overall, command)
     for kind, comparisons in result.kinds.items():
         lines += ["", *_metrics(f"kind {safe(kind)[:40]}", comparisons, command)]
-    lines += ["", "accepted by attempt   " + "  ".join(f"{n:>6}" for n in range(1, result.longest + 1))]
-    for which in ("baseline", "candidate"):
-        curve = getattr(result.data, which).overall.retry_curve(result.longest)
-        lines.append(f"  {which:<20}" + "  ".join(f"{_rate(share):>6}" for share in curve))
+    curves = {
+        which: getattr(result.data, which).overall.retry_curve(result.longest)
+        for which in ("baseline", "candidate")
+    }
+    for first in range(0, result.longest, ATTEMPTS_A_LINE):
+        attempts = range(first + 1, min(result.longest, first + ATTEMPTS_A_LINE) + 1)
+        lines += ["", "accepted by attempt " + "".join(f"{n:>7}" for n in attempts)]
+        for which, curve in curves.items():
+            lines.append(f"  {which:<18}" + "".join(f"{_rate(curve[n - 1]):>7}" for n in attempts))
     if result.errors:
         lines += ["", "error groups that grew (share of sessions)"]
         for change in result.errors:
@@ -166,40 +184,49 @@ def table(result: compare.Result, command: BaseCommand) -> str:
     return "\n".join(lines)
 
 
+# label, baseline, candidate, change, interval, verdict: 2 + 20 + 9 + 10 + 9 + 2 + 18 + 1 + 9 = 80.
+_ROW = "  {:<20}{:>9}{:>10}{:>9}  {:<18} {}"
+
+
 def _metrics(title: str, comparisons: list[compare.Comparison], command: BaseCommand) -> list[str]:
-    lines = [f"{title:<22}{'baseline':>9}{'candidate':>10}{'change':>10}  {'95% interval':<17} verdict"]
+    lines = [f"{title:<22}{'baseline':>9}{'candidate':>10}{'change':>9}  {'95% interval':<18} verdict"]
     for c in comparisons:
-        show = _show(c.metric.name)
-        change = "-" if c.difference is None else _change(c.metric.name, c.difference)
-        interval = (
-            "-"
-            if c.interval is None
-            else "[" + ", ".join(_change(c.metric.name, v) for v in c.interval) + "]"
-        )
-        verdict = getattr(command.style, _STYLE[c.verdict])(c.verdict)
+        name = c.metric.name
+        interval = "-" if c.interval is None else "[" + ", ".join(_number(name, v) for v in c.interval) + "]"
         lines.append(
-            f"  {c.metric.label:<20}{show(c.baseline):>9}{show(c.candidate):>10}{change:>10}  {interval:<17} {verdict}"
+            _ROW.format(
+                c.metric.label + (" (ms)" if name.endswith("_ms") else ""),
+                _value(name, c.baseline),
+                _value(name, c.candidate),
+                "-"
+                if c.difference is None
+                else _number(name, c.difference) + ("pt" if name.endswith("_rate") else ""),
+                interval,
+                getattr(command.style, _STYLE[c.verdict])(c.verdict),
+            )
         )
     return lines
 
 
-def _show(name: str) -> Any:
+def _value(name: str, value: float | None) -> str:
+    """A metric's value in its column: a percentage, iterations, or whole milliseconds."""
+    if value is None:
+        return "-"
     if name.endswith("_rate"):
-        return _rate
+        return _rate(value)
     if name == "mean_iterations":
-        return lambda v: "-" if v is None else f"{v:.2f}"
-    return lambda v: "-" if v is None else duration(v)
+        return f"{value:.2f}"
+    return f"{value:,.0f}"
+
+
+def _number(name: str, value: float) -> str:
+    """A signed difference: percentage points for rates, iterations, or milliseconds."""
+    if name.endswith("_rate"):
+        return f"{value * 100:+.1f}"
+    if name == "mean_iterations":
+        return f"{value:+.2f}"
+    return f"{value:+,.0f}"
 
 
 def _rate(share: float | None) -> str:
     return "-" if share is None else f"{share:.1%}"
-
-
-def _change(name: str, value: float) -> str:
-    """A difference with its sign: percentage points for rates, the unit otherwise."""
-    if name.endswith("_rate"):
-        return f"{value * 100:+.1f}pt"
-    if name == "mean_iterations":
-        return f"{value:+.2f}"
-    sign = "-" if value < 0 else "+"
-    return sign + duration(abs(value)).replace(" ", "") if not math.isclose(value, 0) else "0"

@@ -54,8 +54,13 @@ def to_terminal(command: BaseCommand, text: str, *, json: bool = False) -> str:
 
 
 def write_json(command: BaseCommand, value: Any) -> None:
-    """One JSON line; values JSON has no type for (Decimal, timedelta, ...) as the writer writes them."""
-    command.stdout.write(encode_line(value).decode(), ending="")
+    """One JSON line; values JSON has no type for (Decimal, timedelta, ...) as the writer writes them.
+
+    To a terminal, what it would act on (C1 controls, bidirectional
+    overrides, which orjson leaves raw in strings) is written escaped.
+    """
+    text = encode_line(value).decode().removesuffix("\n")
+    command.stdout.write(to_terminal(command, text, json=True))
 
 
 def report_unreadable(command: BaseCommand, tally: Tally) -> None:

@@ -38,6 +38,9 @@ RELATIVE_CHANGE = 0.10
 #: Error groups listed: those whose share of sessions grew most (new ones among them).
 ERROR_GROUPS = 10
 
+#: The retry curves go to the last attempt a session was accepted at, and no further than this.
+RETRY_CURVE = 20
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -81,10 +84,8 @@ class Bucket:
     iterations_squares: float = 0.0  # sum of w^2 * x
     iterations_squared_squares: float = 0.0  # sum of w^2 * x^2
     durations: defaultdict[int, float] = field(default_factory=floats)
-    accepted_at: defaultdict[int, float] = field(
-        default_factory=floats
-    )  # accepted sessions by iterations taken
-    longest: int = 0  # the largest max_iterations seen
+    # Accepted sessions by the iterations they took.
+    accepted_at: defaultdict[int, float] = field(default_factory=floats)
 
     def add(self, row: Row, weight: float) -> None:
         self.rows += 1
@@ -108,8 +109,6 @@ class Bucket:
         self.iterations_squares += square * iterations
         self.iterations_squared_squares += square * iterations * iterations
         self.durations[row.duration_ms] += weight
-        if row.max_iterations > self.longest:  # noqa: PLR1730 (cheaper than max() on the per-row path)
-            self.longest = row.max_iterations
 
     def merge(self, other: Bucket) -> None:
         for name in _SUMS:
@@ -118,12 +117,18 @@ class Bucket:
             self.durations[value] += weight
         for value, weight in other.accepted_at.items():
             self.accepted_at[value] += weight
-        self.longest = max(self.longest, other.longest)
 
     @property
     def effective(self) -> float:
-        """Kish's effective sample size: what the weighted rows are worth for a percentile."""
-        return self.sessions * self.sessions / self.squares if self.squares else 0.0
+        """Kish's effective sample size: what the weighted rows are worth for a percentile.
+
+        A weight so large (a sample rate so small) that its square overflows
+        leaves only the rows themselves to go by.
+        """
+        if not self.squares:
+            return 0.0
+        found = self.sessions * self.sessions / self.squares
+        return found if math.isfinite(found) else float(self.rows)
 
     def share(self, part: float) -> float | None:
         return part / self.sessions if self.sessions else None
@@ -132,7 +137,7 @@ class Bucket:
         """A rate and the effective size its interval is taken at (the linearized variance's)."""
         p = part / self.sessions
         variance = (part_squares * (1 - 2 * p) + p * p * self.squares) / (self.sessions * self.sessions)
-        if variance <= 0 or not 0 < p < 1:
+        if not math.isfinite(variance) or variance <= 0 or not 0 < p < 1:
             return p, self.effective
         return p, p * (1 - p) / variance
 
@@ -149,7 +154,11 @@ class Bucket:
             self.iterations_squared_squares - 2 * mean * self.iterations_squares + mean * mean * self.squares
         )
         # n / (n - 1): the unbiased sample variance's correction, as in s^2 / n.
-        return max(0.0, spread) / (self.sessions * self.sessions) * n / (n - 1)
+        found = max(0.0, spread) / (self.sessions * self.sessions) * n / (n - 1)
+        if math.isfinite(found):
+            return found
+        variance = max(0.0, self.iterations_squared / self.sessions - mean * mean)
+        return variance / (n - 1)  # overflowing weights: the plain s^2 / n
 
     def retry_curve(self, longest: int) -> list[float | None]:
         """The share of sessions accepted by attempt 1, 2, ..., ``longest``."""
@@ -330,7 +339,7 @@ def _values(
     interval = intervals.bootstrap_quantile_difference(
         counted_cand, counted_base, q, seed=zlib.crc32(f"{seed}:{name}".encode())
     )
-    return float(counted_base.quantile(q)), float(counted_cand.quantile(q)), interval
+    return _value(metric, baseline), _value(metric, candidate), interval
 
 
 #: Which of a bucket's sums each rate counts.
@@ -355,7 +364,8 @@ def _verdict(
     metric: Metric, baseline: float, difference: float, interval: tuple[float, float], min_change: float
 ) -> str:
     threshold = min_change if metric.rate else RELATIVE_CHANGE * abs(baseline)
-    if abs(difference) < threshold or math.isclose(abs(difference), 0.0):
+    # "At least" the minimum change: 0.30 - 0.28 is 0.0199999..., which must count.
+    if difference == 0 or abs(difference) < threshold * (1 - 1e-9):
         return "unchanged"
     low, high = interval
     if low > 0:
@@ -415,8 +425,9 @@ class Result:
 
     @property
     def longest(self) -> int:
-        """The most attempts any session could take, on either side: the retry curves' length."""
-        return max(self.data.baseline.overall.longest, self.data.candidate.overall.longest, 1)
+        """The retry curves' length: the last attempt any session was accepted at, at most RETRY_CURVE."""
+        accepted = [*self.data.baseline.overall.accepted_at, *self.data.candidate.overall.accepted_at]
+        return min(RETRY_CURVE, max([1, *accepted]))
 
     def regressions(self) -> list[str]:
         """``KIND.METRIC`` of every metric that got worse (``overall.METRIC`` for the whole)."""
@@ -425,11 +436,15 @@ class Result:
             found += [f"{kind}.{c.metric.name}" for c in comparisons if c.verdict == "worse"]
         return found
 
+    def side_text(self, which: str) -> str:
+        """The side as it was given (``which`` is ``baseline`` or ``candidate``)."""
+        return self.data.sides[0 if which == "baseline" else 1].text
+
     def side(self, which: str) -> dict[str, Any]:
         side: SideData = getattr(self.data, which)
         overall = side.overall
         return {
-            "side": self.data.sides[0 if which == "baseline" else 1].text,
+            "side": self.side_text(which),
             "rows": overall.rows,
             "sessions": round(overall.sessions, 3),
             "effective_sessions": round(overall.effective, 3),

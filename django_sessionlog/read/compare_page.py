@@ -31,7 +31,7 @@ def render(result: Result, tally: Tally, *, trace_url: str = "", sources: list[s
         sides.append(
             {
                 "which": which,
-                "text": data.sides[0 if which == "baseline" else 1].text,
+                "text": result.side_text(which),
                 "sessions": plural(side.overall.sessions, "session"),
                 "rows": side.overall.rows,
                 "first": utc(side.first),

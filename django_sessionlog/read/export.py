@@ -30,7 +30,7 @@ from .. import paths
 from . import sql
 from .outfiles import narrowed
 from .rows import Tally
-from .staging import stage
+from .staging import pinned, stage
 from .window import Window
 
 
@@ -95,7 +95,14 @@ def export(
                 written_rows = 0
                 try:
                     written_rows = writing.result()
-                    usable = staged.files == [source] and staged.longest < sql.DEFAULT_MAXIMUM_OBJECT_SIZE
+                    # DuckDB may have read rows the check did not: a live log grew
+                    # between the two. They were never checked, so write again
+                    # from a copy of exactly the lines that were.
+                    usable = (
+                        staged.files == [source]
+                        and staged.longest < sql.DEFAULT_MAXIMUM_OBJECT_SIZE
+                        and written_rows == staged.rows
+                    )
                 except duckdb.Error:
                     usable = False
             result.tally.add(staged.tally)
@@ -106,10 +113,10 @@ def export(
             if not usable:
                 written = os.path.join(folder, "checked")
                 written_rows = _write_days(
-                    sql.connect(duckdb), staged.files, staged.maximum_object_size, days, written
+                    sql.connect(duckdb), pinned(staged), staged.maximum_object_size, days, written
                 )
-            # The log may have grown since the check (more rows is fine); fewer
-            # means DuckDB could not read rows validate accepts, and is said.
+            # Fewer rows than the check counted means DuckDB could not read
+            # rows validate accepts, and is said.
             result.unread += max(0, staged.rows - written_rows)
             for partition in sorted(os.listdir(written)):
                 parts = sorted(glob.glob(os.path.join(written, partition, "*.parquet")))

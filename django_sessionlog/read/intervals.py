@@ -72,10 +72,15 @@ def newcombe(
 
 
 def t_quantile(p: float, df: float) -> float:
-    """Student's t quantile, by the Cornish-Fisher expansion (A&S 26.7.5; good to 1e-4 from 3 df)."""
+    """Student's t quantile: exact at 1 and 2 degrees of freedom, else the Cornish-Fisher
+    expansion of A&S 26.7.5 (within 0.2% at 3 df, 0.01% from 10 df)."""
     x = statistics.NormalDist().inv_cdf(p)
     if math.isinf(df):
         return x
+    if df <= 1:
+        return math.tan(math.pi * (p - 0.5))
+    if df <= 2:
+        return (2 * p - 1) / math.sqrt(2 * p * (1 - p))
     g1 = (x**3 + x) / 4
     g2 = (5 * x**5 + 16 * x**3 + 3 * x) / 96
     g3 = (3 * x**7 + 19 * x**5 + 17 * x**3 - 15 * x) / 384
@@ -121,16 +126,13 @@ class Counted:
         for value in self.values:
             running += counts[value]
             self.cumulative.append(running / total)
-        self.n = max(1, round(n_effective))
+        # A weight so large its square overflows leaves no usable size: one.
+        self.n = max(1, round(n_effective)) if math.isfinite(n_effective) else 1
 
     def inverse(self, share: float) -> int:
         """The smallest value with at least ``share`` of the weight at or below it."""
         index = bisect.bisect_left(self.cumulative, share - 1e-12)
         return self.values[min(index, len(self.values) - 1)]
-
-    def quantile(self, q: float) -> int:
-        """The nearest-rank ``q`` quantile (0 < q < 1), as ``stats.percentile`` gives it."""
-        return self.inverse(q)
 
     def replicate(self, q: float, rng: random.Random) -> int:
         """The ``q`` quantile of one bootstrap resample of size n, drawn through its order statistic."""

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import IO
 
+from .files import open_log
 from .rows import CUT, Problem, Tally, iter_rows
 from .rules import Row
 from .sql import DEFAULT_MAXIMUM_OBJECT_SIZE
@@ -36,6 +37,7 @@ class Staged:
     longest: int = 0
     files: list[str] = field(default_factory=list)
     rows: int = 0  # valid rows in the time window
+    checked: dict[str, int] = field(default_factory=dict)  # bytes checked of each log read in place
 
     @property
     def maximum_object_size(self) -> int:
@@ -71,8 +73,28 @@ def stage(
             continue  # said in the tally, or empty: DuckDB reads nothing of it
         if dropped:
             _copy_without(name, dropped, length, copy)
+        else:
+            staged.checked[name] = length
         staged.files.append(copy if dropped else name)
     return staged
+
+
+def pinned(staged: Staged) -> list[str]:
+    """``staged.files`` with each log read in place copied as far as it was checked.
+
+    For a log that may have grown after its check (it is being written):
+    DuckDB then reads only lines that were checked.
+    """
+    files = []
+    for number, name in enumerate(staged.files):
+        length = staged.checked.get(name)
+        if length is None:
+            files.append(name)
+            continue
+        copy = os.path.join(staged.folder, f"checked-{number}.jsonl")
+        _copy_without(name, [], length, copy)
+        files.append(copy)
+    return files
 
 
 def _note(dropped: list[Problem], on_copy: Callable[[], None] | None, problem: Problem) -> None:
@@ -116,23 +138,28 @@ def _read(
 def _copy_without(name: str, dropped: list[Problem], length: int, copy: str) -> None:
     """Copy the first ``length`` bytes of ``name`` to ``copy``, less the ``dropped`` lines.
 
-    Only what the pass read is copied: a live log may have grown since, and
-    its new lines were not checked. A kept last line without a newline (a
-    whole row whose newline is still coming) gets one.
+    The bytes are the log's lines as the pass read them: a ``.gz`` log is
+    read through its decompression again (the offsets are in the
+    decompressed stream), a plain one straight through. Only what the pass
+    read is copied: a live log may have grown since, and its new lines were
+    not checked. A kept last line without a newline (a whole row whose
+    newline is still coming) gets one.
     """
     last = b"\n"
-    with open(name, "rb") as source, open(copy, "wb", buffering=_COPY_BLOCK) as out:
+    with open_log(name) as source, open(copy, "wb", buffering=_COPY_BLOCK) as out:
         position = 0
         for start, end in [*((p.offset, p.offset + p.length) for p in dropped), (length, length)]:
-            source.seek(position)
-            left = start - position
-            while left > 0:
-                block = source.read(min(left, _COPY_BLOCK))
-                if not block:
-                    break
-                out.write(block)
-                last = block[-1:]
-                left -= len(block)
+            # Keep [position, start), then pass over [start, end): reading on, never seeking.
+            for keep, size in ((True, start - position), (False, end - start)):
+                left = size
+                while left > 0:
+                    block = source.read(min(left, _COPY_BLOCK))
+                    if not block:
+                        break
+                    if keep:
+                        out.write(block)
+                        last = block[-1:]
+                    left -= len(block)
             position = end
         if last != b"\n":
             out.write(b"\n")

@@ -5,6 +5,7 @@ The dict becomes one line in ``..jsonl``.
 
 from __future__ import annotations
 
+import linecache
 import time
 from collections.abc import Callable
 from typing import Any
@@ -93,7 +94,10 @@ _namespace: dict[str, Any] = {
     "DEFAULT_DAEMON": DEFAULT_DAEMON,
     "now_timestamp": now_timestamp,
 }
-exec(compile(SOURCE, f"<{__name__}: as_row written out from row.KEYS>", "exec"), _namespace)
+_FILENAME = f"<{__name__}: as_row written out from row.KEYS>"
+# Known to linecache, so a traceback through the written-out code shows its lines.
+linecache.cache[_FILENAME] = (len(SOURCE), None, SOURCE.splitlines(keepends=True), _FILENAME)
+exec(compile(SOURCE, _FILENAME, "exec"), _namespace)
 _as_row: Callable[[SessionRecord, str], Row] = _namespace["as_row"]
 
 

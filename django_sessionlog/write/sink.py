@@ -16,6 +16,12 @@ per-row ``stat``; while the bit is set it looks at the file's last byte,
 starts its row on a fresh line if the file ends in a fragment, and clears
 the bit once its row is whole. The usual path costs nothing more.
 
+Two windows are left open, both only at the moment of a fault: a row that
+another process appends in the microseconds between a cut-short write and
+its mark is glued to the fragment (lost, and counted by no one); and two
+writers repairing the same fragment at once leave one blank line. Closing
+them would take a lock on every row of every process.
+
 Nothing here may fail a request: a row that cannot be written becomes a
 warning on the ``django_sessionlog`` logger (unless ``raise_errors``), and
 the next row tries again from a fresh open. While the same fault lasts
@@ -138,10 +144,6 @@ class SessionLogger:
         else:
             if ended is not None:
                 self._say_recovered(path, ended)
-
-    def write_line(self, line: bytes, path: str | None = None) -> None:
-        """Append one encoded line (ending in ``\\n``) to ``path``; raises OSError."""
-        self._write(line, path or self.path)
 
     def _write(self, line: bytes, path: str) -> _Outage | None:
         """Write the line; the outage this write ends, if any.
@@ -306,10 +308,19 @@ class SessionLogger:
         """Count a lost row; warn at once for a new fault, then once a second while it lasts.
 
         A row cut short is always named at once (there is one per fault):
-        it is the row whose fragment a reader will find in the file.
+        it is the row whose fragment a reader will find in the file. Only a
+        fault of the file (an ``OSError``) lasts; a row the encoder could not
+        shape (a host's bug) is warned of by itself, with its traceback.
         """
+        if not isinstance(exc, OSError):
+            with self._lock:
+                self._rows_lost += 1
+            logger.warning(
+                "django_sessionlog: could not write session %r to %s: %s", session_id, path, exc, exc_info=exc
+            )
+            return
         now = _now()
-        cause = (path, exc.errno if isinstance(exc, OSError) and exc.errno else type(exc))
+        cause = (path, exc.errno or type(exc))
         cut = isinstance(exc, CutShort)
         with self._lock:
             self._rows_lost += 1

@@ -72,7 +72,7 @@ def test_the_table_fits_80_columns_and_is_plain_text_off_a_terminal(regressed: P
     assert "\x1b" not in out
     fill = out[out.index("kind fill") :]
     assert re.search(
-        r"accept rate\s+\d+\.\d%\s+\d+\.\d%\s+-\d+\.\dpt\s+\[-\d+\.\dpt, -\d+\.\dpt\]\s+worse", fill
+        r"accept rate\s+\d+\.\d%\s+\d+\.\d%\s+-\d+\.\dpt\s+\[-\d+\.\d, -\d+\.\d\]\s+worse", fill
     )
 
 
@@ -179,3 +179,56 @@ def test_markup_in_rows_is_shown_as_text_on_the_page(tmp_path: Path) -> None:
     assert "<img" not in shown.dom
     assert shown.dom.count("<script") == 1
     assert "alert(2)" in shown.dom  # as text
+
+
+def test_o_dash_writes_only_the_page_to_standard_output(regressed: Path) -> None:
+    out, _, status = sessionlog("compare", str(regressed), *SIDES, "-o", "-")
+    assert status == 0
+    assert out.startswith("<!doctype html>")
+    assert "accepted by attempt" not in out
+    assert sessionlog("compare", str(regressed), *SIDES, "-o", "-", "--json")[2] == 2
+
+
+def test_long_durations_and_many_attempts_keep_the_table_within_80_columns(tmp_path: Path) -> None:
+    rows = [
+        row(
+            session_id=f"{side}{n}",
+            model=side,
+            iterations=1 + n % 10,
+            max_iterations=10,
+            duration_ms=171_000 + n * 997,
+        )
+        for side in "ab"
+        for n in range(200)
+    ]
+    out, _, _ = sessionlog(
+        "compare",
+        str(write_log(tmp_path / "s.jsonl", *rows)),
+        "--baseline",
+        "model=a",
+        "--candidate",
+        "model=b",
+    )
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert re.search(r"p50 duration \(ms\)\s+\d{3},\d{3}\s+\d{3},\d{3}\s", out)
+    assert out.count("accepted by attempt") == 2  # ten attempts, eight a line
+
+
+def test_json_to_a_terminal_escapes_what_a_terminal_would_act_on(tmp_path: Path) -> None:
+    rows = [row(session_id=f"{m}{n}", model=m, kind="k\u202ed") for m in "ab" for n in range(40)]
+    terminal = Terminal()
+    call_command(
+        "sessionlog",
+        "compare",
+        str(write_log(tmp_path / "s.jsonl", *rows)),
+        "--baseline",
+        "model=a",
+        "--candidate",
+        "model=b",
+        "--json",
+        stdout=terminal,
+    )
+    shown = terminal.buffer.getvalue()
+    assert "\u202e" not in shown
+    assert "k\\u202ed" in shown
+    assert "k\u202ed" in json.loads(shown)["kinds"]

@@ -190,3 +190,50 @@ def test_a_partly_unreadable_source_exits_2_and_exports_nothing_from_it(tmp_path
     assert status == 2
     assert "cannot read" in err
     assert list((tmp_path / "out").rglob("*.parquet")) == []
+
+
+def test_rows_appended_after_the_check_are_not_exported_unchecked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from django_sessionlog.read import export as export_module
+
+    log = write_log(tmp_path / "live.jsonl", *day_rows("2026-11-24", *"abc"))
+    checked = threading.Event()
+    real_stage, real_write = export_module.stage, export_module._write_days  # type: ignore[attr-defined]
+    writes: list[int] = []
+
+    def stage(*args: Any, **kwargs: Any) -> Any:
+        staged = real_stage(*args, **kwargs)
+        checked.set()
+        return staged
+
+    def write_days(*args: Any) -> int:
+        writes.append(1)
+        if len(writes) == 1:  # the first write reads the live log after its check
+            checked.wait(10)
+            misread = row(session_id="unchecked", iterations=True, timestamp="2026-11-24T13:00:00Z")
+            with open(log, "ab") as out:
+                out.write(json.dumps(misread).encode() + b"\n")
+        return real_write(*args)
+
+    monkeypatch.setattr(export_module, "stage", stage)
+    monkeypatch.setattr(export_module, "_write_days", write_days)
+    _, err, status = sessionlog("export", str(log), "--to", str(tmp_path / "out"))
+    assert status == 0, err
+    assert len(writes) == 2, "written again from the checked lines"
+    assert exported(tmp_path / "out", "SELECT session_id FROM t ORDER BY 1") == [("a",), ("b",), ("c",)]
+
+
+def test_a_dirty_gz_log_exports_its_valid_rows(tmp_path: Path) -> None:
+    import gzip
+
+    rows = b"".join(json.dumps(r).encode() + b"\n" for r in day_rows("2026-11-24", *"abcd"))
+    (tmp_path / "s.jsonl.gz").write_bytes(
+        gzip.compress(rows + b"\n" + rows.replace(b'"iterations": 2', b'"iterations": true', 1))
+    )
+    _, err, status = sessionlog("export", str(tmp_path / "s.jsonl.gz"), "--to", str(tmp_path / "out"))
+    assert status == 0, err
+    assert "exported 7 rows" in err
+    assert len(exported(tmp_path / "out")) == 7

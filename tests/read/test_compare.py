@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from django_sessionlog.read import compare, parallel
+from django_sessionlog.read import compare
 from django_sessionlog.read.compare import Bucket, CompareData, compare_buckets
-from django_sessionlog.read.rows import Tally
 from django_sessionlog.read.sides import BadSide, Side, parse_side
 from django_sessionlog.read.window import Window
 
@@ -304,11 +304,43 @@ class _Stub:
         self.max_iterations = 3
 
 
-def test_gather_uses_the_parallel_reader(tmp_path: Path) -> None:
-    assert compare.gather.__module__ == compare.__name__
-    figures = compare._Factory((Side("x"), Side("y")))(5)
-    assert isinstance(figures, CompareData)
-    assert figures.first_row_number == 5
-    counted, tally = parallel.count([], Window(), compare._Factory((Side("x"), Side("y"))), 0)
-    assert isinstance(tally, Tally)
-    assert counted.baseline.overall.rows == 0
+def test_a_change_of_exactly_the_minimum_counts(tmp_path: Path) -> None:
+    base = [
+        row(
+            session_id=f"b{n}",
+            model="a",
+            final_verdict="accepted" if n < 3000 else "max_iter_exhausted",
+            attempts=[],
+        )
+        for n in range(10_000)
+    ]
+    cand = [
+        row(
+            session_id=f"c{n}",
+            model="b",
+            final_verdict="accepted" if n < 2800 else "max_iter_exhausted",
+            attempts=[],
+        )
+        for n in range(10_000)
+    ]
+    accept = metric(compared(tmp_path, base + cand, "model=a", "model=b"), "accept_rate")
+    assert accept.difference == pytest.approx(-0.02)  # 0.30 - 0.28 is 0.0199999... in floats
+    assert accept.verdict == "worse"
+
+
+def test_a_huge_max_iterations_does_not_stretch_the_retry_curve(tmp_path: Path) -> None:
+    rows = [row(session_id=f"s{n}", iterations=1 + n % 3, max_iterations=3) for n in range(30)]
+    rows.append(row(session_id="odd", iterations=2, max_iterations=10**7))
+    result = compared(tmp_path, rows, "kind=fill", "kind=fill")
+    assert result.longest == 3
+    assert len(result.side("baseline")["retry_curve"]) == 3
+
+
+def test_a_sample_rate_so_small_its_weight_overflows_is_still_compared(tmp_path: Path) -> None:
+    rows = [row(session_id=f"s{n}", model="a") for n in range(40)] + [
+        row(session_id="tiny", model="a", sample_rate=1e-200)
+    ]
+    rows += [row(session_id=f"t{n}", model="b") for n in range(40)]
+    result = compared(tmp_path, rows, "model=a", "model=b")
+    assert {c.verdict for c in result.overall} <= {"unchanged", "too_few", "better", "worse"}
+    assert all(c.interval is None or all(math.isfinite(v) for v in c.interval) for c in result.overall)

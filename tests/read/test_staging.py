@@ -129,3 +129,16 @@ def test_the_first_line_that_needs_a_copy_is_said_at_once(tmp_path: Path) -> Non
         on_copy=lambda: calls.append(1),
     )
     assert calls == []
+
+
+def test_a_dirty_gz_log_is_copied_from_its_decompressed_lines(tmp_path: Path) -> None:
+    import gzip
+
+    valid = [line(row(session_id=f"v{n}")) for n in range(200)]
+    log = tmp_path / "dirty.jsonl.gz"
+    log.write_bytes(gzip.compress(b"".join([*valid[:100], b"\n", line(row(iterations=True)), *valid[100:]])))
+    staged = stage([str(log)], str(tmp_path))
+    [copy] = staged.files
+    assert Path(copy).read_bytes() == b"".join(valid)
+    select = sql.read_json_sql(staged.files, staged.maximum_object_size)
+    assert duckdb.connect().sql(f"SELECT count(*) FROM ({select})").fetchall() == [(200,)]

@@ -466,3 +466,22 @@ def test_closing_during_an_outage_says_what_it_cost(
         f"django_sessionlog: stopped writing to {log} while it still fails: 4 rows lost in all "
         "(3 since the last warning), the last session 'lost-3'"
     )
+
+
+def test_rows_the_encoder_cannot_shape_are_each_warned_of_and_end_no_outage(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = SessionLogger(tmp_path / "sessions.jsonl")
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        for n in range(3):
+            broken = record(f"bad{n}")
+            broken.attempts = [object()]  # type: ignore[list-item]
+            sink.append(broken)
+        sink.append(record("fine"))
+    said = messages(caplog)
+    assert [("'bad0'" in m, "'bad1'" in m, "'bad2'" in m) for m in said] == [
+        (True, False, False),
+        (False, True, False),
+        (False, False, True),
+    ]
+    assert sink.rows_lost == 3
