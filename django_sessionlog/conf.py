@@ -12,6 +12,16 @@ from typing import Any
 
 from django.conf import settings
 
+from .scrubbing import DEFAULT_KEYS
+
+#: SCRUB's keys and their defaults; a SCRUB dict that leaves one out has this.
+SCRUB_DEFAULTS: dict[str, Any] = {
+    "SECRETS": True,
+    "PII": [],
+    "PATTERNS": {},
+    "KEYS": list(DEFAULT_KEYS),
+}
+
 DEFAULTS: dict[str, Any] = {
     "PATH": "",
     "DAEMON": "validatord",
@@ -22,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "RAISE_ERRORS": False,
     "TRACE_URL": "",
     "TRACE_HEADER": "X-Lakehouse-Trace-Id",
+    "SCRUB": SCRUB_DEFAULTS,
 }
 
 
@@ -33,6 +44,10 @@ class Settings:
         if isinstance(user, Mapping) and key in user:
             return user[key]
         return DEFAULTS[key]
+
+    def given(self, key: str) -> Any:
+        """The value of ``key`` as the settings hold it (the very object), or its default."""
+        return self._get(key)
 
     @property
     def user_settings(self) -> Any:
@@ -73,6 +88,18 @@ class Settings:
     @property
     def TRACE_HEADER(self) -> str:
         return str(self._get("TRACE_HEADER"))
+
+    @property
+    def SCRUB(self) -> Any:
+        """The ``SCRUB`` dict with the keys it leaves out at their defaults.
+
+        A value that is not a dict comes back as it is, for the checks to
+        report and the scrubber to refuse.
+        """
+        value = self._get("SCRUB")
+        if isinstance(value, Mapping):
+            return {**SCRUB_DEFAULTS, **value}
+        return value
 
 
 conf = Settings()
