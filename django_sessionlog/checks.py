@@ -302,7 +302,9 @@ def _check_scrub(value: Any) -> list[CheckMessage]:
             guess = f" (did you mean {close!r}?)" if close else ""
             errors.append(
                 _scrub_error(
-                    f" has an unknown key {key!r}{guess}.", "Known keys: " + ", ".join(SCRUB_DEFAULTS) + ".", 10
+                    f" has an unknown key {key!r}{guess}.",
+                    "Known keys: " + ", ".join(SCRUB_DEFAULTS) + ".",
+                    10,
                 )
             )
     if "SECRETS" in value and not isinstance(value["SECRETS"], bool):
@@ -325,7 +327,9 @@ def _check_pii(pii: Any) -> list[CheckMessage]:
     if isinstance(pii, (str, bytes)) or not isinstance(pii, Sequence):
         return [
             _scrub_error(
-                f"['PII'] must be a list, not {type(pii).__name__} ({pii!r}).", f"For example [{known!r}].", 11
+                f"['PII'] must be a list, not {type(pii).__name__} ({pii!r}).",
+                f"For example [{known!r}].",
+                11,
             )
         ]
     errors: list[CheckMessage] = []

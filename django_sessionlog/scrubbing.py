@@ -120,11 +120,8 @@ class Detector:
     ``needs``: characters each of which every match contains; the pattern
     never runs on a text that lacks one (a ``memchr`` each). ``anchor``: a
     literal every match holds ``back`` characters after its start; the fast
-    test (``occurs_in``) finds its occurrences with ``str.find``, tests the
-    literals around each (``starts`` begin at the anchor, ``ends`` end with
-    it) and tries the pattern only there, which beats a regex pass while the
-    anchor is rare in the text (a common one falls back to the pass).
-    ``windows``: where in a text matches can be at all (the pattern is only
+    test (``occurs_in``) looks at its occurrences, found by ``str.find``,
+    instead of running the pattern over the whole text. ``windows``: where in a text matches can be at all (the pattern is only
     run there, by ``occurs_in`` and ``spans`` alike). ``check``: what a match
     must pass too (a checksum, a mix of characters), so look-alikes stay.
     ``kinds``: (group, name, lead) for a pattern that finds several kinds in
@@ -145,15 +142,14 @@ class Detector:
         "ends",
         "joinable",
         "kinds",
+        "lead",
         "name",
         "needs",
         "pattern",
         "starts",
+        "tries",
         "windows",
     )
-
-    #: Occurrences of the anchor tried one by one before one regex pass over the rest.
-    TRIES = 4
 
     def __init__(
         self,
@@ -165,6 +161,8 @@ class Detector:
         back: int = 0,
         starts: Sequence[str] = (),
         ends: Sequence[str] = (),
+        lead: int = 0,
+        tries: int = 4,
         windows: Windows | None = None,
         check: Check | None = None,
         kinds: Sequence[tuple[str, str, int]] = (),
@@ -178,6 +176,8 @@ class Detector:
         self.back = back
         self.starts = tuple(starts)
         self.ends = tuple(ends)
+        self.lead = lead
+        self.tries = tries
         self.windows = windows
         self.check = check
         self.kinds = tuple(kinds)
@@ -194,10 +194,7 @@ class Detector:
 
     def may_occur_in(self, text: str) -> bool:
         """Whether ``text`` holds every character a match needs (cheap; no regex)."""
-        for char in self.needs:
-            if char not in text:
-                return False
-        return True
+        return all(char in text for char in self.needs)
 
     def spans(self, text: str) -> Iterator[Span]:
         """Each finding in ``text``, left to right."""
@@ -218,6 +215,8 @@ class Detector:
         if self.check is not None and not self.check(match):
             return None
         start, end = match.span(self._group)
+        if self._group == 0:
+            start -= self.lead
         name = self.name
         for kind, kind_name, lead in self.kinds:
             if match.group(kind) is not None:
@@ -227,21 +226,36 @@ class Detector:
         return Span(start, end, name) if start < end else None  # an empty match replaces nothing
 
     def occurs_in(self, text: str) -> bool:
-        """Whether ``text`` holds at least one finding: the fast test."""
+        """Whether ``text`` holds at least one finding: the fast test.
+
+        The needed characters first (a ``memchr`` each), then the pattern
+        from the anchor's first occurrence on: the regex engine never looks
+        at the text before it. (``Scrubber.clean`` does the same inline.)
+        """
         for char in self.needs:
             if char not in text:
                 return False
+        return self.occurs_after_needs(text)
+
+    def occurs_after_needs(self, text: str) -> bool:
+        """``occurs_in`` once the needed characters are known to be there.
+
+        Up to ``tries`` occurrences of the anchor are looked at one by one
+        (a ``str.find``, the literals around it, the pattern only where they
+        hold); past that the anchor is common in this text and one regex
+        pass over the rest costs less (a try costs the Python of a few
+        calls, a pass over 4,000 characters about as much as five of them).
+        """
         if self.windows is not None:
-            finditer = self.pattern.finditer
-            return any(
-                self._span(match) is not None for start, end in self.windows(text) for match in finditer(text, start, end)
-            )
+            return any(self._found(text, start, end) for start, end in self.windows(text))
         anchor = self.anchor
         if not anchor:
-            return self._found_from(text, 0)
+            return self._found(text, 0, len(text))
         back, starts, ends, match = self.back, self.starts, self.ends, self.pattern.match
         after = len(anchor)
         at = text.find(anchor)
+        if at >= 0 and not self.tries:
+            return self._found(text, max(at - back, 0), len(text))
         tries = 0
         while at >= 0:
             if (
@@ -250,16 +264,38 @@ class Detector:
                 and (not ends or text.endswith(ends, 0, at + after))
             ):
                 found = match(text, at - back)
-                if found is not None and self._span(found) is not None:
+                if found is not None and self.confirmed(text, found):
                     return True
             tries += 1
-            if tries == self.TRIES:  # a common anchor in this text: one pass over the rest
-                return self._found_from(text, at + 1 - back)
+            if tries == self.tries:
+                return self._found(text, max(at + 1 - back, 0), len(text))
             at = text.find(anchor, at + 1)
         return False
 
-    def _found_from(self, text: str, position: int) -> bool:
-        return any(self._span(match) is not None for match in self.pattern.finditer(text, max(position, 0)))
+    def confirmed(self, text: str, found: re.Match[str]) -> bool:
+        """Whether ``found``, or a later match, is a finding (the check passes, it is not empty)."""
+        end = len(text)
+        search = self.pattern.search
+        while True:
+            if self._span(found) is not None:
+                return True
+            position = found.end() if found.end() > found.start() else found.end() + 1
+            next_found = search(text, position, end)
+            if next_found is None:
+                return False
+            found = next_found
+
+    def _found(self, text: str, position: int, end: int) -> bool:
+        # A loop of ``search`` calls: a ``finditer`` costs more to set up
+        # than a search over a clean 4,000-character text.
+        search = self.pattern.search
+        found = search(text, position, end)
+        while found is not None:
+            if self._span(found) is not None:
+                return True
+            position = found.end() if found.end() > found.start() else found.end() + 1
+            found = search(text, position, end)
+        return False
 
 
 # ---------------------------------------------------------------------------
@@ -347,7 +383,11 @@ def _shape(text: str) -> bytes:
 
 
 def _run_end(shape: bytes, start: int, stops: bytes) -> int:
-    ends = [found for found in (shape.find(stop, start) for stop in (stops[i : i + 1] for i in range(len(stops)))) if found >= 0]
+    ends = [
+        found
+        for found in (shape.find(stop, start) for stop in (stops[i : i + 1] for i in range(len(stops))))
+        if found >= 0
+    ]
     return min(ends) if ends else len(shape)
 
 
@@ -413,33 +453,40 @@ SECRETS: tuple[Detector, ...] = (
         r"://[^\s:/?#@\[\]\"'<>]*:(?P<secret>[^\s/?#\"'<>]+)@(?=[^\s@/?#\"'<>])",
         needs="@:",
     ),
+    # From its J: a pattern starting at "e", the commonest letter, would have
+    # the regex engine stop at every one.
     Detector(
         "jwt",
-        rf"eyJ(?<![{_KEY_CHARS}]eyJ)[{_KEY_CHARS}]{{5,}}\.eyJ[{_KEY_CHARS}]{{5,}}\.[{_KEY_CHARS}]*",
+        rf"J(?<=eyJ)(?<![{_KEY_CHARS}]eyJ)[{_KEY_CHARS}]{{5,}}\.eyJ[{_KEY_CHARS}]{{5,}}\.[{_KEY_CHARS}]*",
         needs=".",
         anchor="J",
-        back=2,
         ends=("eyJ",),
+        lead=2,
     ),
-    # "Bearer" or "bearer"; the word stays ("Bearer [scrubbed:bearer_token]").
-    # A token has 16 characters or more and a digit, so "the bearer of this
-    # letter" and "Bearer authentication" stay.
+    # "Bearer", as HTTP writes the scheme; the word stays ("Bearer
+    # [scrubbed:bearer_token]"). A token has 16 characters or more and a
+    # digit, so "Bearer authentication" and "Bearer of the news" stay.
     Detector(
         "bearer_token",
-        r"earer(?<=[Bb]earer)(?<![A-Za-z0-9_-][Bb]earer)(?:\s*[:=]\s*|\s+)"
-        r"(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
+        r"Bearer(?<![A-Za-z0-9_-]Bearer)(?:\s*[:=]\s*|\s+)(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
+        anchor="B",
+        starts=("Bearer",),
         check=_bearer_check,
     ),
     # sk-ant-... (Anthropic) and other sk- keys (OpenAI: sk-proj-, sk-svcacct-,
     # legacy sk-). Not "task-force": a key starts a token, runs 20 characters
-    # or more and (OpenAI's) mixes digits, capitals and small letters.
+    # or more and (OpenAI's) mixes digits, capitals and small letters. The
+    # pattern starts at the rarer "k", from the first "-" of the text on
+    # (dashes are common: dates, ids; one pass beats a try at each).
     Detector(
         "openai_key",
-        rf"sk-(?<![{_KEY_CHARS}]sk-)(?:(?P<anthropic>ant-[{_KEY_CHARS}]{{20,}})"
+        rf"k-(?<=sk-)(?<![{_KEY_CHARS}]sk-)(?:(?P<anthropic>ant-[{_KEY_CHARS}]{{20,}})"
         rf"|(?P<openai>(?!ant-)[{_KEY_CHARS}]{{20,}}))",
-        needs="-",
+        anchor="-",
+        back=1,
+        tries=0,
         check=_openai_check,
-        kinds=(("anthropic", "anthropic_key", 0), ("openai", "openai_key", 0)),
+        kinds=(("anthropic", "anthropic_key", 1), ("openai", "openai_key", 1)),
     ),
     # AKIA/ASIA and 16 more (AWS access key ids), AIza and 35 more (Google API keys).
     Detector(
@@ -465,7 +512,7 @@ SECRETS: tuple[Detector, ...] = (
     Detector(
         "slack_token",
         r"xox[a-z]-(?<![A-Za-z0-9]xox[a-z]-)[A-Za-z0-9-]{10,}",
-        needs="-",
+        needs="x-",
         anchor="x",
         starts=("xox",),
         check=_digit_check,
@@ -505,10 +552,20 @@ PII: dict[str, Detector] = {
 }
 
 # Values with no text worth looking at: numbers, ids, times.
-_SCALARS = (int, float, type(None), decimal.Decimal, uuid.UUID, datetime.date, datetime.time, datetime.timedelta)
+_SCALARS = (
+    int,
+    float,
+    type(None),
+    decimal.Decimal,
+    uuid.UUID,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+)
 
 #: Deeper than this, an artifact is left to the careful path (which cuts cycles).
 _DEEP = 100
+_UNKNOWN: Any = object()
 
 
 def pattern_problem(name: object, regex: object) -> str | None:
@@ -547,6 +604,12 @@ class Scrubber:
         self.detectors = tuple(detectors)
         self._joinable = tuple(d for d in self.detectors if d.joinable)
         self._alone = tuple(d for d in self.detectors if not d.joinable)
+        # The characters each detector needs (its one-character anchor too),
+        # for ``clean`` to rule most detectors out with a ``memchr`` each.
+        self._plan = tuple(
+            (d.needs + ((d.anchor,) if len(d.anchor) == 1 and d.anchor not in d.needs else ()), d)
+            for d in self._joinable
+        )
         self.keys = tuple(keys)
         self._keys = tuple((normal_key(entry), entry) for entry in self.keys if normal_key(entry))
         self._key_rules: dict[str, str | None] = {}
@@ -599,9 +662,13 @@ class Scrubber:
         the end of the fast path.
         """
         joined = "\n".join(texts)
-        for detector in self._joinable:
-            if detector.occurs_in(joined):
-                return False
+        for gates, detector in self._plan:
+            for char in gates:
+                if char not in joined:
+                    break
+            else:
+                if detector.occurs_after_needs(joined):
+                    return False
         for detector in self._alone:
             for text in texts:
                 if detector.occurs_in(text):
@@ -651,12 +718,23 @@ class Scrubber:
             rules = self._key_rules if self._keys else None
             for key, child in value.items():
                 if rules is not None:
-                    rule = rules[key] if key in rules else self._rule_of(key)
+                    rule = rules.get(key, _UNKNOWN)
+                    if rule is _UNKNOWN:
+                        rule = self._rule_of(key)
                     if rule is not None and _replaceable(child, 0):
                         keyed = True
-                if type(child) is str:
+                child_kind = type(child)
+                if child_kind is str:
                     strings.append(child)
-                elif self._collect(child, strings, depth + 1):
+                elif child_kind is list:  # a list of strings, the commonest, without a call
+                    for item in child:
+                        if type(item) is str:
+                            strings.append(item)
+                        elif self._collect(item, strings, depth + 2):
+                            keyed = True
+                elif not (
+                    child_kind is int or child_kind is float or child_kind is bool or child is None
+                ) and self._collect(child, strings, depth + 1):
                     keyed = True
             return keyed
         if kind is list or kind is tuple:
@@ -716,7 +794,7 @@ class Scrubber:
                     items.append((key, new))
                 return dict(items) if changed else value
             children = [self._scrub_value(child, rule, open_ids) for child in value]
-            if all(new is old for new, old in zip(children, value)):
+            if all(new is old for new, old in zip(children, value, strict=True)):
                 return value
             return tuple(children) if type(value) is tuple else children
         finally:
@@ -729,9 +807,9 @@ class Scrubber:
 
         ``None`` is the fast path of a clean row: nothing is copied.
         """
-        texts = [prompt, *errors]
-        keyed = self._collect(artifact, texts, 0) if artifact else False
-        if not keyed and self.clean(texts):
+        texts = [prompt]
+        texts += errors
+        if not (artifact and self._collect(artifact, texts, 0)) and self.clean(texts):
             return None
         scrubbed = Scrubbed(
             self.scrub(prompt),
@@ -741,7 +819,7 @@ class Scrubber:
         if (
             scrubbed.prompt is prompt
             and scrubbed.artifact is artifact
-            and all(new is old for new, old in zip(scrubbed.errors, errors))
+            and all(new is old for new, old in zip(scrubbed.errors, errors, strict=True))
         ):
             return None
         return scrubbed
@@ -751,9 +829,9 @@ class Scrubber:
 
         Each name is given once per field, in the order found.
         """
-        texts = [prompt, *errors]
-        keyed = self._collect(artifact, texts, 0) if artifact else False
-        if not keyed and self.clean(texts):
+        texts = [prompt]
+        texts += errors
+        if not (artifact and self._collect(artifact, texts, 0)) and self.clean(texts):
             return []
         found: list[Finding] = []
         _add(found, "prompt", self.spans(prompt))
@@ -763,7 +841,9 @@ class Scrubber:
             self._find_in(artifact, "artifact", None, found, set())
         return found
 
-    def _find_in(self, value: Any, field: str, rule: str | None, found: list[Finding], open_ids: set[int]) -> None:
+    def _find_in(
+        self, value: Any, field: str, rule: str | None, found: list[Finding], open_ids: set[int]
+    ) -> None:
         if isinstance(value, str):
             if rule is None:
                 _add(found, field, self.spans(value))

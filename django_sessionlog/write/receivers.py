@@ -182,7 +182,9 @@ def _without_data(record: SessionRecord, prompt: str) -> SessionRecord:
         record,
         prompt=prompt,
         artifact=None,
-        attempts=None if record.attempts is None else [dataclasses.replace(a, error="") for a in record.attempts],
+        attempts=None
+        if record.attempts is None
+        else [dataclasses.replace(a, error="") for a in record.attempts],
     )
 
 

@@ -94,7 +94,7 @@ def scrub_record(record: SessionRecord, scrubber: Scrubber) -> SessionRecord:
             else dataclasses.replace(
                 attempt, error=trim(new, ERROR_LIMIT) if attempt.verdict_kind == INFRA_ERROR else new
             )
-            for attempt, new in zip(attempts, scrubbed.errors)
+            for attempt, new in zip(attempts, scrubbed.errors, strict=True)
         ]
     return dataclasses.replace(
         record,
