@@ -56,6 +56,9 @@ SECRET_NAMES = (
 
 #: Personal data, found only when named in ``PII``.
 PII_NAMES = ("email", "phone", "card", "iban")
+#: The order they win in where two claim the same characters: an IBAN's
+#: digits are not a card number, nor is a phone number written with "+".
+_PII_ORDER = ("email", "iban", "phone", "card")
 
 #: Artifact keys whose string values are replaced whole: an entry matches a
 #: key that holds it, ignoring case and the separators ``-``, ``_``, ``.`` and
@@ -931,7 +934,7 @@ def build(
     if isinstance(keys, str) or not isinstance(keys, Sequence) or not all(isinstance(k, str) for k in keys):
         raise TypeError(f"KEYS must be a list of strings, not {keys!r}")
     detectors: list[Detector] = list(SECRETS) if secrets else []
-    detectors += [PII[name] for name in PII_NAMES if name in pii]
+    detectors += [PII[name] for name in _PII_ORDER if name in pii]
     for name, regex in patterns.items():
         problem = pattern_problem(name, regex)
         if problem:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.test import override_settings
 
 from django_sessionlog.conf import DEFAULTS, conf
+from django_sessionlog.scrubbing import DEFAULT_KEYS
 
 
 def test_defaults_apply_when_a_key_is_absent() -> None:
@@ -13,6 +14,14 @@ def test_defaults_apply_when_a_key_is_absent() -> None:
         assert conf.RAISE_ERRORS is False
         assert conf.TRACE_HEADER == "X-Lakehouse-Trace-Id"
         assert dict(conf.SAMPLE_RATES) == {}
+        assert {"SECRETS": True, "PII": [], "PATTERNS": {}, "KEYS": list(DEFAULT_KEYS)} == conf.SCRUB
+
+
+def test_a_partial_scrub_dict_takes_the_defaults_for_the_keys_it_leaves_out() -> None:
+    with override_settings(SESSIONLOG={"SCRUB": {"PII": ["email"]}}):
+        assert {"SECRETS": True, "PII": ["email"], "PATTERNS": {}, "KEYS": list(DEFAULT_KEYS)} == conf.SCRUB
+    with override_settings(SESSIONLOG={"SCRUB": "on"}):
+        assert conf.SCRUB == "on"  # for the checks to report and the scrubber to refuse
 
 
 def test_settings_are_read_at_access_time() -> None:

@@ -110,15 +110,19 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
                 "unreadable": [{"file": name, "error": reason} for name, reason in tally.unreadable],
             },
         )
+    said = (
+        f"{plural(findings, 'finding')} in {plural(rows_with_findings, 'row')}"
+        if findings
+        else "nothing found"
+    )
     left_out = skipped_lines(tally)
     command.stderr.write(
-        f"{plural(findings, 'finding')} in {plural(rows_with_findings, 'row')} "
-        f"of {plural(tally.valid, 'row')} in {plural(len(files), 'file')}"
+        f"{plural(tally.valid, 'row')} in {plural(len(files), 'file')} scanned: {said}"
         + (f"; {left_out}" if left_out else "")
     )
     if tally.unreadable:
         raise unreadable_error(tally)
     if findings:
         raise CommandError(
-            f"{plural(rows_with_findings, 'row')} hold secrets or personal data", returncode=INVALID
+            f"secrets or personal data in {plural(rows_with_findings, 'row')}", returncode=INVALID
         )
