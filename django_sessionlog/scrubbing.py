@@ -121,20 +121,33 @@ class Detector:
     """One kind of secret: a pattern, what every match of it holds, and a check.
 
     ``needs``: characters each of which every match contains; the pattern
-    never runs on a text that lacks one (a ``memchr`` each). ``anchor``: a
-    literal every match holds ``back`` characters after its start; the fast
-    test (``occurs_in``) looks at its occurrences, found by ``str.find``,
-    instead of running the pattern over the whole text. ``windows``: where in a text matches can be at all (the pattern is only
+    never runs on a text that lacks one (a ``memchr`` each).
+
+    ``anchor``: a literal every match holds ``back`` characters after its
+    start. The fast test (``occurs_in``) looks at its occurrences, found by
+    ``str.find``, instead of running the pattern over the whole text: up to
+    ``tries`` of them one by one (the literals around each tested first:
+    ``starts`` begin at the anchor, ``ends`` end with it), then one regex
+    pass over the rest. A try costs the Python of a few calls, a pass over
+    4,000 characters about as much as four tries: 1 try for a capital that
+    names and sentences start with, more for a character prose rarely holds
+    (``_``, ``x``), 0 for a common one (``-``).
+
+    ``windows``: where in a text matches can be at all (the pattern is only
     run there, by ``occurs_in`` and ``spans`` alike). ``check``: what a match
     must pass too (a checksum, a mix of characters), so look-alikes stay.
+
     ``kinds``: (group, name, lead) for a pattern that finds several kinds in
     one pass: the first group that took part names the finding, and
     ``lead`` characters before the match belong to it (a pattern that starts
-    at a literal after its first characters, checked by a lookbehind). A
-    group named ``secret`` is the part replaced (a Bearer token keeps the
-    word Bearer), else the whole match. ``joinable``: the pattern finds in a
-    text joined from several with newlines what it finds in each of them
-    (not so for a pattern of the team's own that may use ``^`` or ``$``).
+    at a literal after its first characters, checked by a lookbehind, so
+    that it starts at a rare character); ``lead`` alone does the same for a
+    pattern of one kind. A group named ``secret`` is the part replaced (a
+    Bearer token keeps the word Bearer), else the whole match.
+
+    ``joinable``: the pattern finds in a text joined from several with
+    newlines what it finds in each of them (not so for a pattern of the
+    team's own that may use ``^`` or ``$``).
     """
 
     __slots__ = (
@@ -465,6 +478,7 @@ SECRETS: tuple[Detector, ...] = (
         anchor="J",
         ends=("eyJ",),
         lead=2,
+        tries=1,
     ),
     # "Bearer", as HTTP writes the scheme; the word stays ("Bearer
     # [scrubbed:bearer_token]"). A token has 16 characters or more and a
@@ -474,6 +488,7 @@ SECRETS: tuple[Detector, ...] = (
         r"Bearer(?<![A-Za-z0-9_-]Bearer)(?:\s*[:=]\s*|\s+)(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
         anchor="B",
         starts=("Bearer",),
+        tries=1,
         check=_bearer_check,
     ),
     # sk-ant-... (Anthropic) and other sk- keys (OpenAI: sk-proj-, sk-svcacct-,
@@ -499,6 +514,7 @@ SECRETS: tuple[Detector, ...] = (
         needs="I",
         anchor="A",
         starts=("AKIA", "ASIA", "AIza"),
+        tries=1,
         kinds=(("aws", "aws_access_key_id", 0), ("google", "google_api_key", 0)),
     ),
     # ghp_ gho_ ghu_ ghs_ ghr_ and github_pat_ (GitHub), sk_live_ and
@@ -683,8 +699,9 @@ class Scrubber:
     def key_rule(self, key: str) -> str | None:
         """The ``KEYS`` entry an artifact key matches (its value is replaced whole), or ``None``."""
         rules = self._key_rules
-        if key in rules:
-            return rules[key]
+        known = rules.get(key, _UNKNOWN)  # one lookup: another thread may clear the cache
+        if known is not _UNKNOWN:
+            return known  # type: ignore[no-any-return]
         normal = normal_key(key)
         found = next((entry for part, entry in self._keys if part in normal), None)
         if len(rules) >= 4096:  # keys are the host's data: bound what is kept

@@ -74,7 +74,9 @@ def test_the_readme_loop_logs_an_infra_error_and_lets_the_exception_through() ->
 
 # --- "What the log never holds": every example of the tables does what it says ---
 
-_ROW = re.compile(r"^\| `(?P<name>[a-z_]+)` \| (?P<what>.*) \| (?P<caught>.*) \| (?P<left>.*) \|$", re.MULTILINE)
+_ROW = re.compile(
+    r"^\| `(?P<name>[a-z_]+)` \| (?P<what>.*) \| (?P<caught>.*) \| (?P<left>.*) \|$", re.MULTILINE
+)
 
 
 def _detector_rows() -> list[tuple[str, str, list[str]]]:
@@ -108,8 +110,12 @@ def test_the_readme_lists_every_detector_with_an_example() -> None:
     assert {name for name, _, _ in _detector_rows()} == set(scrubbing.SECRET_NAMES) | set(scrubbing.PII_NAMES)
 
 
-@pytest.mark.parametrize(("name", "caught", "left"), _detector_rows(), ids=[row[0] for row in _detector_rows()])
-def test_each_readme_example_is_caught_and_each_look_alike_left(name: str, caught: str, left: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("name", "caught", "left"), _detector_rows(), ids=[row[0] for row in _detector_rows()]
+)
+def test_each_readme_example_is_caught_and_each_look_alike_left(
+    name: str, caught: str, left: list[str]
+) -> None:
     scrubber = scrubbing.build(pii=[name] if name in scrubbing.PII_NAMES else ())
     assert f"[scrubbed:{name}]" in scrubber.scrub(caught)
     assert not scrubber.clean([caught])
@@ -130,4 +136,7 @@ def test_the_readme_scrub_setting_passes_the_checks_and_scrubs() -> None:
                 response=IterateResponse("t", 1, [], {"session_key": "abc", "note": "acme_" + "x" * 32}),
             )
     assert rows[0]["prompt"] == "mail [scrubbed:email]"
-    assert rows[0]["artifact"] == {"session_key": "[scrubbed:key:session_key]", "note": "[scrubbed:acme_token]"}
+    assert rows[0]["artifact"] == {
+        "session_key": "[scrubbed:key:session_key]",
+        "note": "[scrubbed:acme_token]",
+    }

@@ -82,19 +82,19 @@ def scrub_record(record: SessionRecord, scrubber: Scrubber) -> SessionRecord:
     The host's artifact is never changed in place: a scrubbed one is a copy.
     """
     attempts = record.attempts
-    errors = [attempt.error for attempt in attempts] if attempts else []
+    errors = [_text(attempt.error) for attempt in attempts] if attempts else []
     scrubbed = scrubber.scrub_parts(record.prompt, errors, record.artifact)
     if scrubbed is None:
         return record
-    replaced = record.attempts
+    replaced = attempts
     if attempts:
         replaced = [
             attempt
-            if new is attempt.error
+            if new is old
             else dataclasses.replace(
                 attempt, error=trim(new, ERROR_LIMIT) if attempt.verdict_kind == INFRA_ERROR else new
             )
-            for attempt, new in zip(attempts, scrubbed.errors, strict=True)
+            for attempt, old, new in zip(attempts, errors, scrubbed.errors, strict=True)
         ]
     return dataclasses.replace(
         record,
@@ -102,3 +102,10 @@ def scrub_record(record: SessionRecord, scrubber: Scrubber) -> SessionRecord:
         artifact=scrubbed.artifact,
         attempts=replaced,
     )
+
+
+def _text(error: object) -> str:
+    """An attempt's error as the row will hold it: a host may hand us ``None`` or an exception."""
+    if isinstance(error, str):
+        return error
+    return "" if error is None else str(error)

@@ -214,3 +214,25 @@ def test_a_failure_with_history_is_scrubbed(tmp_path: Path) -> None:
         )
     [row] = read_rows(log)
     assert row["attempts"][0]["error"] == "got [scrubbed:openai_key]"
+
+
+def test_an_error_that_is_not_a_string_is_scrubbed_as_it_is_written() -> None:
+    history = [
+        IterateAttempt(1, AttemptStatus("no_json", None), "a1"),  # type: ignore[arg-type]
+        IterateAttempt(2, AttemptStatus("validation_failed", ValueError(f"key {SECRETS[0][1]}")), "a2"),  # type: ignore[arg-type]
+    ]
+    with override_settings(SESSIONLOG={}), capture_sessions() as rows:
+        iterate_finished.send(
+            sender=None,
+            request=IterateRequest(trace_id="t4", kind="fill", prompt="p"),
+            failure=IterateFailure("t4", 2, history),
+        )
+    assert rows[0]["attempts"] == [
+        {"iteration": 1, "verdict_kind": "no_json", "span_id": "a1"},
+        {
+            "iteration": 2,
+            "verdict_kind": "validation_failed",
+            "error": "key [scrubbed:openai_key]",
+            "span_id": "a2",
+        },
+    ]
