@@ -8,16 +8,17 @@ so both sides find the same things.
 
 Speed is part of the job: the receiver runs inside a request, on prompts of
 4,000 characters. One alternation of every pattern costs the regex engine a
-try at each character (about 60 appends' worth); here a row is first
-checked as one text (the prompt, the errors and the artifact's strings,
-joined), and each detector does the least that can rule it out:
+try at each character; here a row is first checked as one text (the
+prompt, the errors and the artifact's strings, joined), and each detector
+does the least that can rule it out:
 
 - a ``memchr`` for a character every match holds (``@`` for a password in a
   URL, ``_`` for a GitHub token), which rules most detectors out at once;
-- for a rare literal (``J`` of a JWT's ``eyJ``), ``str.find`` of each
-  occurrence and a ``startswith`` there before the pattern is tried;
-- otherwise one pass of a pattern that starts with a literal (``sk-``),
-  which the regex engine searches about as fast as ``str.find``;
+- for a rare literal (``J`` of a JWT's ``eyJ``), ``str.find`` of its first
+  occurrences and a ``startswith`` there before the pattern is tried;
+- otherwise one pass of a pattern that starts with a literal and a rare
+  character (``k-`` of ``sk-``: the regex engine stops at each occurrence
+  of a pattern's first character), from the first place it can match on;
 - for card numbers and IBANs, whose patterns start with a character class
   (slow to search), the text's shape (digits, capitals, the rest) through
   one ``bytes.translate``, and the pattern only where a long enough run is.
@@ -244,9 +245,8 @@ class Detector:
     def occurs_in(self, text: str) -> bool:
         """Whether ``text`` holds at least one finding: the fast test.
 
-        The needed characters first (a ``memchr`` each), then the pattern
-        from the anchor's first occurrence on: the regex engine never looks
-        at the text before it. (``Scrubber.clean`` does the same inline.)
+        The needed characters first (a ``memchr`` each; ``Scrubber.clean``
+        tests them for every detector at once), then ``occurs_after_needs``.
         """
         for char in self.needs:
             if char not in text:
@@ -259,19 +259,21 @@ class Detector:
         Up to ``tries`` occurrences of the anchor are looked at one by one
         (a ``str.find``, the literals around it, the pattern only where they
         hold); past that the anchor is common in this text and one regex
-        pass over the rest costs less (a try costs the Python of a few
-        calls, a pass over 4,000 characters about as much as five of them).
+        pass over the rest costs less. Every match holds the anchor at the
+        same place and the occurrences are looked at in order, so a match
+        ``spans`` would find is never passed over.
         """
         if self.windows is not None:
             return any(self._found(text, start, end) for start, end in self.windows(text))
         anchor = self.anchor
+        size = len(text)
         if not anchor:
-            return self._found(text, 0, len(text))
+            return self._found(text, 0, size)
         back, starts, ends, match = self.back, self.starts, self.ends, self.pattern.match
         after = len(anchor)
         at = text.find(anchor)
         if at >= 0 and not self.tries:
-            return self._found(text, max(at - back, 0), len(text))
+            return self._found(text, max(at - back, 0), size)
         tries = 0
         while at >= 0:
             if (
@@ -280,38 +282,31 @@ class Detector:
                 and (not ends or text.endswith(ends, 0, at + after))
             ):
                 found = match(text, at - back)
-                if found is not None and self.confirmed(text, found):
+                if found is not None and self.confirmed(text, found, size):
                     return True
             tries += 1
             if tries == self.tries:
-                return self._found(text, max(at + 1 - back, 0), len(text))
+                return self._found(text, max(at + 1 - back, 0), size)
             at = text.find(anchor, at + 1)
         return False
 
-    def confirmed(self, text: str, found: re.Match[str]) -> bool:
-        """Whether ``found``, or a later match, is a finding (the check passes, it is not empty)."""
-        end = len(text)
+    def confirmed(self, text: str, found: re.Match[str], end: int) -> bool:
+        """Whether ``found``, or a later match before ``end``, is a finding (it passes the check, it is not empty)."""
         search = self.pattern.search
         while True:
             if self._span(found) is not None:
                 return True
             position = found.end() if found.end() > found.start() else found.end() + 1
-            next_found = search(text, position, end)
-            if next_found is None:
+            later = search(text, position, end)
+            if later is None:
                 return False
-            found = next_found
+            found = later
 
     def _found(self, text: str, position: int, end: int) -> bool:
-        # A loop of ``search`` calls: a ``finditer`` costs more to set up
-        # than a search over a clean 4,000-character text.
-        search = self.pattern.search
-        found = search(text, position, end)
-        while found is not None:
-            if self._span(found) is not None:
-                return True
-            position = found.end() if found.end() > found.start() else found.end() + 1
-            found = search(text, position, end)
-        return False
+        # ``search`` calls, not a ``finditer``: setting one up costs more than
+        # searching a clean 4,000-character text.
+        found = self.pattern.search(text, position, end)
+        return found is not None and self.confirmed(text, found, end)
 
 
 # ---------------------------------------------------------------------------

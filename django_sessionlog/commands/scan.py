@@ -65,8 +65,8 @@ def scrubber_for(extra_pii: list[str]) -> scrubbing.Scrubber:
     """The receiver's detectors from the settings, with every secret and the PII asked for here."""
     setting = conf.SCRUB
     try:
-        if isinstance(setting, dict):
-            setting = {**setting, "PII": [*setting.get("PII", []), *extra_pii]}
+        if isinstance(setting, dict) and isinstance(setting.get("PII"), (list, tuple)):
+            setting = {**setting, "PII": [*setting["PII"], *extra_pii]}
         return scrubbing.from_setting(setting, secrets=True)
     except (TypeError, ValueError) as exc:
         raise setting_error(f"SESSIONLOG['SCRUB'] cannot be used: {exc}") from None
