@@ -620,8 +620,16 @@ class Scrubber:
         self._alone = tuple(d for d in self.detectors if not d.joinable)
         # The characters each detector needs (its one-character anchor too),
         # for ``clean`` to rule most detectors out with a ``memchr`` each.
+        # A detector that makes one pass from its anchor's first occurrence
+        # (``tries`` 0) is run inline, as most rows' texts hold its anchor.
         self._plan = tuple(
-            (d.needs + ((d.anchor,) if len(d.anchor) == 1 and d.anchor not in d.needs else ()), d)
+            (
+                d.needs + ((d.anchor,) if len(d.anchor) == 1 and d.anchor not in d.needs else ()),
+                d,
+                d.anchor if d.anchor and not d.tries and d.windows is None else "",
+                d.back,
+                d.pattern.search,
+            )
             for d in self._joinable
         )
         self.keys = tuple(keys)
@@ -676,12 +684,19 @@ class Scrubber:
         the end of the fast path.
         """
         joined = "\n".join(texts)
-        for gates, detector in self._plan:
+        for gates, detector, one_pass, back, search in self._plan:
             for char in gates:
                 if char not in joined:
                     break
             else:
-                if detector.occurs_after_needs(joined):
+                if one_pass:
+                    at = joined.find(one_pass)
+                    if at < 0:
+                        continue
+                    found = search(joined, at - back if at > back else 0)
+                    if found is not None and detector.confirmed(joined, found, len(joined)):
+                        return False
+                elif detector.occurs_after_needs(joined):
                     return False
         for detector in self._alone:
             for text in texts:
