@@ -7,6 +7,7 @@ Each property reads ``django.conf.settings`` when it is used, so
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -97,9 +98,13 @@ class Settings:
         report and the scrubber to refuse.
         """
         value = self._get("SCRUB")
-        if isinstance(value, Mapping):
-            return {**SCRUB_DEFAULTS, **value}
-        return value
+        if not isinstance(value, Mapping):
+            return value
+        # Copies of the default lists: a caller's change never reaches them.
+        merged = copy.deepcopy(SCRUB_DEFAULTS)
+        if value is not SCRUB_DEFAULTS:
+            merged.update(value)
+        return merged
 
 
 conf = Settings()

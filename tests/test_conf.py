@@ -42,3 +42,9 @@ def test_path_object_is_read_as_a_string() -> None:
 
     with override_settings(SESSIONLOG={"PATH": Path("/var/log/s.jsonl")}):
         assert conf.PATH == "/var/log/s.jsonl"
+
+
+def test_changing_what_scrub_returns_never_changes_the_defaults() -> None:
+    with override_settings(SESSIONLOG={}):
+        conf.SCRUB["KEYS"].append("mine")
+        assert "mine" not in conf.SCRUB["KEYS"]
