@@ -82,7 +82,11 @@ def scrub_record(record: SessionRecord, scrubber: Scrubber) -> SessionRecord:
     The host's artifact is never changed in place: a scrubbed one is a copy.
     """
     attempts = record.attempts
-    errors = [_text(attempt.error) for attempt in attempts] if attempts else []
+    errors = (
+        [error if type(error) is str else _text(error) for error in (attempt.error for attempt in attempts)]
+        if attempts
+        else []
+    )
     scrubbed = scrubber.scrub_parts(record.prompt, errors, record.artifact)
     if scrubbed is None:
         return record
