@@ -13,7 +13,7 @@ class SessionLogConfig(AppConfig):
         # Wiring only: nothing here touches the disk (the sink opens its
         # file on the first row), so start-up never fails on the log.
         from .checks import check_settings, log_problems
-        from .write import configured, receivers
+        from .write import configured, receivers, scrub
         from .write.signals import iterate_finished
 
         checks.register(check_settings)
@@ -25,3 +25,4 @@ class SessionLogConfig(AppConfig):
             dispatch_uid="django_sessionlog.log_finished_session",
         )
         setting_changed.connect(configured.reset, dispatch_uid="django_sessionlog.reset")
+        setting_changed.connect(scrub.reset, dispatch_uid="django_sessionlog.reset_scrubber")

@@ -12,6 +12,11 @@ one on purpose (``SILENCED_SYSTEM_CHECKS``) and a CI log can be searched:
 - E007 a ``PATH`` with a placeholder other than ``{date}`` and ``{host}``
 - E008 a ``FILE_MODE`` outside 0 to 0o777
 - E009 a ``TRACE_HEADER`` that is not an HTTP header name
+- E010 ``SCRUB`` is not a dict, or has an unknown key
+- E011 a ``SCRUB['PII']`` entry that is not one of email, phone, card, iban
+- E012 a ``SCRUB['PATTERNS']`` entry that is not a regular expression one can use
+- E013 ``SCRUB['KEYS']`` that is not a list of key names
+- E014 ``SCRUB['SECRETS']`` that is not True or False
 - E015 ``OTEL_SPANS`` on without ``opentelemetry-api`` installed
 """
 
@@ -28,8 +33,8 @@ from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error
 from django.utils.module_loading import import_string
 
-from . import paths, tracing
-from .conf import DEFAULTS, conf
+from . import paths, scrubbing, tracing
+from .conf import DEFAULTS, SCRUB_DEFAULTS, conf
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "PATH": (str, os.PathLike),
@@ -104,15 +109,18 @@ def check_settings(
             )
             continue
         errors.extend(_VALUE_CHECKS.get(key, _no_check)(value))
+    if "SCRUB" in user:
+        errors.extend(_check_scrub(user["SCRUB"]))
     return errors
 
 
-def suggestion(key: object) -> str | None:
+def suggestion(key: object, known: Sequence[str] | Mapping[str, Any] = DEFAULTS) -> str | None:
     """The known key a mistyped one most likely meant (``raise_errors``, ``PTAH``)."""
     text = str(key).upper()
-    if text in DEFAULTS:
+    names = list(known)
+    if text in names:
         return text
-    close = difflib.get_close_matches(text, DEFAULTS, n=1)
+    close = difflib.get_close_matches(text, names, n=1)
     return close[0] if close else None
 
 
@@ -290,6 +298,97 @@ def _check_otel_spans(value: bool) -> list[CheckMessage]:
             id="django_sessionlog.E015",
         )
     ]
+
+
+def _scrub_error(message: str, hint: str, number: int) -> Error:
+    return Error(f"SESSIONLOG['SCRUB']{message}", hint=hint, id=f"django_sessionlog.E{number:03d}")
+
+
+def _check_scrub(value: Any) -> list[CheckMessage]:
+    """E010 to E014: the ``SCRUB`` dict, each of its keys in turn."""
+    if not isinstance(value, Mapping):
+        return [
+            _scrub_error(
+                f" must be a dict, not {type(value).__name__} ({value!r}).",
+                'For example {"PII": ["email"]}; keys left out keep their defaults.',
+                10,
+            )
+        ]
+    errors: list[CheckMessage] = []
+    for key in value:
+        if key not in SCRUB_DEFAULTS:
+            close = suggestion(key, SCRUB_DEFAULTS)
+            guess = f" (did you mean {close!r}?)" if close else ""
+            errors.append(
+                _scrub_error(
+                    f" has an unknown key {key!r}{guess}.",
+                    "Known keys: " + ", ".join(SCRUB_DEFAULTS) + ".",
+                    10,
+                )
+            )
+    if "SECRETS" in value and not isinstance(value["SECRETS"], bool):
+        secrets = value["SECRETS"]
+        errors.append(
+            _scrub_error(
+                f"['SECRETS'] must be True or False, not {type(secrets).__name__} ({secrets!r}).",
+                "True (the default) scrubs API keys, tokens, private keys and passwords in URLs.",
+                14,
+            )
+        )
+    errors.extend(_check_pii(value.get("PII", [])))
+    errors.extend(_check_patterns(value.get("PATTERNS", {})))
+    errors.extend(_check_keys(value.get("KEYS", [])))
+    return errors
+
+
+def _check_pii(pii: Any) -> list[CheckMessage]:
+    known = ", ".join(scrubbing.PII_NAMES)
+    if isinstance(pii, (str, bytes)) or not isinstance(pii, Sequence):
+        return [
+            _scrub_error(
+                f"['PII'] must be a list, not {type(pii).__name__} ({pii!r}).",
+                f"For example [{known!r}].",
+                11,
+            )
+        ]
+    errors: list[CheckMessage] = []
+    for name in pii:
+        if name in scrubbing.PII_NAMES:
+            continue
+        close = difflib.get_close_matches(str(name).lower(), scrubbing.PII_NAMES, n=1)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
+        errors.append(_scrub_error(f"['PII'] holds {name!r}{guess}.", f"Known: {known}.", 11))
+    return errors
+
+
+def _check_patterns(patterns: Any) -> list[CheckMessage]:
+    hint = 'NAME -> regular expression, e.g. {"acme_token": r"acme_[A-Za-z0-9]{32}"}.'
+    if not isinstance(patterns, Mapping):
+        return [
+            _scrub_error(
+                f"['PATTERNS'] must be a dict, not {type(patterns).__name__} ({patterns!r}).", hint, 12
+            )
+        ]
+    errors: list[CheckMessage] = []
+    for name, regex in patterns.items():
+        problem = scrubbing.pattern_problem(name, regex)
+        if problem:
+            errors.append(_scrub_error(f"['PATTERNS']: {problem}.", hint, 12))
+    return errors
+
+
+def _check_keys(keys: Any) -> list[CheckMessage]:
+    hint = "A list of key names, e.g. " + repr(list(scrubbing.DEFAULT_KEYS[:3])) + "; [] turns the rule off."
+    if isinstance(keys, (str, bytes)) or not isinstance(keys, Sequence):
+        return [_scrub_error(f"['KEYS'] must be a list, not {type(keys).__name__} ({keys!r}).", hint, 13)]
+    errors: list[CheckMessage] = []
+    for key in keys:
+        if not isinstance(key, str):
+            errors.append(_scrub_error(f"['KEYS'] holds {key!r}, not a string.", hint, 13))
+        elif not scrubbing.normal_key(key):
+            # An empty entry would be part of every key and replace every value.
+            errors.append(_scrub_error(f"['KEYS'] holds {key!r}, which names no key.", hint, 13))
+    return errors
 
 
 _VALUE_CHECKS: dict[str, Any] = {

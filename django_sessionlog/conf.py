@@ -7,10 +7,21 @@ Each property reads ``django.conf.settings`` when it is used, so
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+
+from .scrubbing import DEFAULT_KEYS
+
+#: SCRUB's keys and their defaults; a SCRUB dict that leaves one out has this.
+SCRUB_DEFAULTS: dict[str, Any] = {
+    "SECRETS": True,
+    "PII": [],
+    "PATTERNS": {},
+    "KEYS": list(DEFAULT_KEYS),
+}
 
 DEFAULTS: dict[str, Any] = {
     "PATH": "",
@@ -23,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "TRACE_URL": "",
     "TRACE_HEADER": "X-Lakehouse-Trace-Id",
     "OTEL_SPANS": False,
+    "SCRUB": SCRUB_DEFAULTS,
 }
 
 
@@ -34,6 +46,10 @@ class Settings:
         if isinstance(user, Mapping) and key in user:
             return user[key]
         return DEFAULTS[key]
+
+    def given(self, key: str) -> Any:
+        """The value of ``key`` as the settings hold it (the very object), or its default."""
+        return self._get(key)
 
     @property
     def user_settings(self) -> Any:
@@ -78,6 +94,22 @@ class Settings:
     @property
     def OTEL_SPANS(self) -> bool:
         return bool(self._get("OTEL_SPANS"))
+
+    @property
+    def SCRUB(self) -> Any:
+        """The ``SCRUB`` dict with the keys it leaves out at their defaults.
+
+        A value that is not a dict comes back as it is, for the checks to
+        report and the scrubber to refuse.
+        """
+        value = self._get("SCRUB")
+        if not isinstance(value, Mapping):
+            return value
+        # Copies of the default lists: a caller's change never reaches them.
+        merged = copy.deepcopy(SCRUB_DEFAULTS)
+        if value is not SCRUB_DEFAULTS:
+            merged.update(value)
+        return merged
 
 
 conf = Settings()

@@ -37,11 +37,15 @@ def _coerce(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):
         # A Decimal is exact; writing its digits keeps it exact.
         return orjson.Fragment(str(value)) if value.is_finite() else None
-    return _plain(value)
+    return plain(value)
 
 
-def _plain(value: Any) -> Any:
-    """A value JSON can hold, for anything that is not one already."""
+def plain(value: Any) -> Any:
+    """A value JSON can hold, for anything that is not one already.
+
+    What the writer makes of a value orjson does not know, and so what the
+    scrubber looks at (``scrubbing``): a dataclass as a dict, bytes as text.
+    """
     if isinstance(value, float):  # a subclass orjson will not write (numpy.float64)
         return float(value)
     if isinstance(value, int) and not isinstance(value, enum.Enum):
@@ -78,7 +82,7 @@ class _Close:
     """A closing bracket on the slow writer's stack; leaving the container.
 
     It holds the container itself, not only its id: a list made from a set
-    by ``_plain`` lives only as long as something refers to it, and a freed
+    by ``plain`` lives only as long as something refers to it, and a freed
     one's id could be reused by the next, which would look like a cycle.
     """
 
@@ -114,7 +118,7 @@ def _encode_slow(root: Any) -> str:
             if scalar is not None:
                 out.append(scalar)
                 continue
-            value = _plain(value)
+            value = plain(value)
             if not isinstance(value, (dict, list)):
                 out.append(_scalar(value) or _string(str(value)))
                 continue
@@ -182,7 +186,7 @@ def _key(key: Any) -> str:
     scalar = _scalar(key)
     if scalar is not None and not scalar.startswith('"'):
         return scalar
-    return str(_plain(key))
+    return str(plain(key))
 
 
 def _string(text: str) -> str:

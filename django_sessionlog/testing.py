@@ -6,11 +6,11 @@
         client.post("/v1/iterate", {...}, format="json")
     assert rows[0]["final_verdict"] == "accepted"
 
-Inside the block every row the receiver would write, after redaction and
-sampling, is appended to ``rows`` as the dict it encodes to (keys in the
-row's order), and nothing is written to disk; ``PATH`` may be unset. Rows
-from any thread, and from ``asend``, land in every open capture, so nested
-blocks each see what happened inside them.
+Inside the block every row the receiver would write, after sampling,
+scrubbing and redaction, is appended to ``rows`` as the dict it encodes to
+(keys in the row's order), and nothing is written to disk; ``PATH`` may be
+unset. Rows from any thread, and from ``asend``, land in every open
+capture, so nested blocks each see what happened inside them.
 
 With pytest, add ``pytest_plugins = ["django_sessionlog.testing"]`` to a
 ``conftest.py`` and ask for the ``sessionlog_rows`` fixture.

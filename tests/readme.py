@@ -10,20 +10,20 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 _BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
-def section(name: str) -> str:
-    """The text under the heading ``name``, up to the next heading of its level."""
+def section(title: str) -> str:
+    """The text under the heading ``title``, up to the next heading of its level."""
     text = README.read_text(encoding="utf-8")
-    heading = re.search(rf"^(#+) {re.escape(name)}\n", text, re.MULTILINE)
-    assert heading, f"the README has no section {name!r}"
+    heading = re.search(rf"^(#+) {re.escape(title)}\n", text, re.MULTILINE)
+    assert heading, f"the README has no section {title!r}"
     level = len(heading.group(1))
     rest = text[heading.end() :]
     following = re.search(rf"^#{{1,{level}}} ", rest, re.MULTILINE)
     return rest[: following.start()] if following else rest
 
 
-def blocks(name: str, language: str) -> list[str]:
-    """The ``language`` code blocks under the heading ``name``."""
-    return [code for lang, code in _BLOCK.findall(section(name)) if lang == language]
+def blocks(title: str, language: str) -> list[str]:
+    """The ``language`` code blocks under the heading ``title`` (up to the next heading of its level)."""
+    return [code for lang, code in _BLOCK.findall(section(title)) if lang == language]
 
 
 def statements(sql: str) -> list[str]:

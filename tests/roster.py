@@ -33,3 +33,12 @@ def returns_nothing(record: SessionRecord) -> None:
 
 
 NOT_CALLABLE = 42
+
+
+#: What ``remember_what_it_saw`` was given, for the tests of the policies' order.
+SEEN: list[SessionRecord] = []
+
+
+def remember_what_it_saw(record: SessionRecord) -> SessionRecord:
+    SEEN.append(record)
+    return record

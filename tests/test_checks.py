@@ -35,6 +35,12 @@ def test_valid_settings_pass() -> None:
                 "RAISE_ERRORS": True,
                 "TRACE_URL": "https://langfuse.example.com/trace/{session_id}",
                 "TRACE_HEADER": "X-Request-Id",
+                "SCRUB": {
+                    "SECRETS": True,
+                    "PII": ["email", "phone", "card", "iban"],
+                    "PATTERNS": {"acme_token": r"acme_[A-Za-z0-9]{32}", "ticket": r"^TICKET-\d+$"},
+                    "KEYS": ["password", "session_key"],
+                },
             }
         )
         == []
@@ -178,6 +184,84 @@ def test_otel_spans_off_never_asks_for_opentelemetry(no_opentelemetry: None) -> 
 
 def test_otel_spans_with_opentelemetry_installed_passes() -> None:
     assert ids({"OTEL_SPANS": True}) == []
+
+
+@pytest.mark.parametrize("scrub", [{}, {"PII": []}, {"SECRETS": False, "KEYS": []}, {"PATTERNS": {}}])
+def test_a_partial_scrub_dict_is_valid(scrub: dict[str, Any]) -> None:
+    assert errors_for({"SCRUB": scrub}) == []
+
+
+@pytest.mark.parametrize("scrub", ["on", ["SECRETS"], None, True])
+def test_scrub_that_is_not_a_dict_is_e010(scrub: Any) -> None:
+    [error] = errors_for({"SCRUB": scrub})
+    assert error.id == "django_sessionlog.E010"
+    assert "SESSIONLOG['SCRUB'] must be a dict" in error.msg
+    assert error.hint
+
+
+def test_an_unknown_scrub_key_is_e010_with_a_suggestion() -> None:
+    [error] = errors_for({"SCRUB": {"SECRET": False}})
+    assert error.id == "django_sessionlog.E010"
+    assert "unknown key 'SECRET' (did you mean 'SECRETS'?)" in error.msg
+    assert error.hint == "Known keys: SECRETS, PII, PATTERNS, KEYS."
+
+
+@pytest.mark.parametrize(
+    ("pii", "said"),
+    [
+        (["mail"], "holds 'mail' (did you mean 'email'?)"),
+        (["email", "ssn"], "holds 'ssn'"),
+        ("email", "must be a list, not str"),
+        ({"email": True}, "must be a list, not dict"),
+    ],
+)
+def test_a_pii_entry_that_is_not_known_is_e011(pii: Any, said: str) -> None:
+    [error] = errors_for({"SCRUB": {"PII": pii}})
+    assert error.id == "django_sessionlog.E011"
+    assert said in error.msg
+    assert error.hint is not None
+    assert "email, phone, card, iban" in error.hint
+
+
+@pytest.mark.parametrize(
+    ("patterns", "said"),
+    [
+        ({"broken": "acme_[0-9"}, "'broken' does not compile: unterminated character set at position 5"),
+        ({"empty": "x*"}, "'empty' matches the empty string"),
+        ({"no good": "x"}, "the name 'no good' is not"),
+        ({"number": 7}, "'number' is int, not a regular expression string"),
+        (["acme_.*"], "must be a dict, not list"),
+    ],
+)
+def test_a_pattern_that_cannot_be_used_is_e012_with_the_regex_error(patterns: Any, said: str) -> None:
+    [error] = errors_for({"SCRUB": {"PATTERNS": patterns}})
+    assert error.id == "django_sessionlog.E012"
+    assert said in error.msg
+
+
+@pytest.mark.parametrize(
+    ("keys", "said"),
+    [
+        ("password", "must be a list, not str"),
+        (["password", 3], "holds 3, not a string"),
+        (["_"], "names no key"),
+    ],
+)
+def test_keys_that_are_not_a_list_of_names_is_e013(keys: Any, said: str) -> None:
+    [error] = errors_for({"SCRUB": {"KEYS": keys}})
+    assert error.id == "django_sessionlog.E013"
+    assert said in error.msg
+
+
+@pytest.mark.parametrize("secrets", ["yes", 1, None])
+def test_secrets_that_is_not_a_bool_is_e014(secrets: Any) -> None:
+    [error] = errors_for({"SCRUB": {"SECRETS": secrets}})
+    assert error.id == "django_sessionlog.E014"
+
+
+def test_every_scrub_problem_is_reported_at_once() -> None:
+    found = ids({"SCRUB": {"SECRET": 1, "SECRETS": 1, "PII": ["x"], "PATTERNS": {"y": "("}, "KEYS": [1]}})
+    assert found == [f"django_sessionlog.E01{n}" for n in (0, 4, 1, 2, 3)]
 
 
 def test_several_problems_are_all_reported() -> None:

@@ -3,8 +3,9 @@
 ``write/`` runs inside a request and must never fail it: it imports neither
 the read side nor the commands (nor DuckDB, REST framework or templates).
 ``read/`` never imports the write path. The modules both share (the row,
-paths, the JSON encoder, tracing) import nothing of either. OpenTelemetry
-is imported by ``tracing.py`` alone, so it stays optional in one place.
+paths, the JSON encoder, the scrubbing detectors, tracing) import nothing of
+either. OpenTelemetry is imported by ``tracing.py`` alone, so it stays
+optional in one place.
 """
 
 from __future__ import annotations
@@ -52,6 +53,18 @@ RULES = [
     ("row.py", ["django_sessionlog.write", "django_sessionlog.read", "django", "django_sessionlog.conf"]),
     ("paths.py", ["django_sessionlog.write", "django_sessionlog.read", "django"]),
     ("jsonl.py", ["django_sessionlog.write", "django_sessionlog.read", "django", "django_sessionlog.row"]),
+    # The detectors, shared by the receiver and `sessionlog scan`: their
+    # configuration comes in as arguments, never from settings.
+    (
+        "scrubbing.py",
+        [
+            "django_sessionlog.write",
+            "django_sessionlog.read",
+            "django_sessionlog.commands",
+            "django_sessionlog.conf",
+            "django",
+        ],
+    ),
     ("commands", ["django_sessionlog.write", "rest_framework"]),
     (
         "tracing.py",

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
+from django_sessionlog import IterateRequest, IterateResponse, iterate_finished, scrubbing
 from django_sessionlog.checks import check_settings
 from django_sessionlog.read.pages import trace_link
 from django_sessionlog.testing import capture_sessions
@@ -103,3 +104,73 @@ def test_the_readme_trace_urls_pass_the_check_and_link_a_session() -> None:
         link = trace_link(template, session_id)
         assert session_id in link, tool
         assert not set("{} ") & set(link), tool
+
+
+# --- "What the log never holds": every example of the tables does what it says ---
+
+_ROW = re.compile(
+    r"^\| `(?P<name>[a-z_]+)` \| (?P<what>.*) \| (?P<caught>.*) \| (?P<left>.*) \|$", re.MULTILINE
+)
+
+
+def _detector_rows() -> list[tuple[str, str, list[str]]]:
+    """(name, the example caught, the look-alikes left) of each row of the section's tables."""
+    text = readme.section("What the log never holds")
+    found = []
+    for match in _ROW.finditer(text):
+        [caught] = re.findall(r"`([^`]+)`", match["caught"])
+        found.append((match["name"], caught, re.findall(r"`([^`]+)`", match["left"])))
+    return found
+
+
+def test_the_readme_lists_every_detector_with_an_example() -> None:
+    assert [name for name, _, _ in _detector_rows()] == [
+        "openai_key",
+        "anthropic_key",
+        "aws_access_key_id",
+        "google_api_key",
+        "github_token",
+        "slack_token",
+        "stripe_key",
+        "jwt",
+        "bearer_token",
+        "private_key",
+        "url_password",
+        "email",
+        "phone",
+        "card",
+        "iban",
+    ]
+    assert {name for name, _, _ in _detector_rows()} == set(scrubbing.SECRET_NAMES) | set(scrubbing.PII_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("name", "caught", "left"), _detector_rows(), ids=[row[0] for row in _detector_rows()]
+)
+def test_each_readme_example_is_caught_and_each_look_alike_left(
+    name: str, caught: str, left: list[str]
+) -> None:
+    scrubber = scrubbing.build(pii=[name] if name in scrubbing.PII_NAMES else ())
+    assert f"[scrubbed:{name}]" in scrubber.scrub(caught)
+    assert not scrubber.clean([caught])
+    for look_alike in left:
+        assert scrubber.scrub(look_alike) == look_alike
+
+
+def test_the_readme_scrub_setting_passes_the_checks_and_scrubs() -> None:
+    [code] = readme.blocks("What the log never holds", "python")
+    namespace: dict[str, Any] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    with override_settings(SESSIONLOG=namespace["SESSIONLOG"]):
+        assert check_settings() == []
+        with capture_sessions() as rows:
+            iterate_finished.send(
+                sender=None,
+                request=IterateRequest(trace_id="t", kind="fill", prompt="mail ana@example.com"),
+                response=IterateResponse("t", 1, [], {"session_key": "abc", "note": "acme_" + "x" * 32}),
+            )
+    assert rows[0]["prompt"] == "mail [scrubbed:email]"
+    assert rows[0]["artifact"] == {
+        "session_key": "[scrubbed:key:session_key]",
+        "note": "[scrubbed:acme_token]",
+    }

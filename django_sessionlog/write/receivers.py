@@ -2,9 +2,11 @@
 
 The row is built (``records``), then the receiver's policies run in this
 order: the roster check chosen by kind (inside the build), sampling (so a
-dropped row costs no redaction), ``REDACT``, and finally the sink. A policy
-that raises costs the row no more than that policy's part, and a warning;
-with ``RAISE_ERRORS`` it raises into the sender instead, for development.
+dropped row costs no scrubbing or redaction), scrubbing (``SCRUB``: secrets
+and the personal data asked for, so ``REDACT`` and the captures see the
+scrubbed row), ``REDACT``, and finally the sink. A policy that raises
+costs the row no more than that policy's part, and a warning; with
+``RAISE_ERRORS`` it raises into the sender instead, for development.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from django.utils.module_loading import import_string
 
 from ..conf import conf
 from ..row import ACCEPTED
-from . import sampling
+from . import sampling, scrub
 from .configured import get_session_logger
 from .records import (
     IterateFailure,
@@ -35,6 +37,8 @@ logger = logging.getLogger("django_sessionlog")
 
 #: What a redactor that raised leaves in place of the prompt.
 REDACTION_FAILED = "[redaction failed]"
+#: What scrubbing that raised leaves in place of the prompt.
+SCRUBBING_FAILED = "[scrubbing failed]"
 
 #: Functions given each finished row instead of the sink while any is
 #: registered (``django_sessionlog.testing`` registers its captures here).
@@ -75,6 +79,7 @@ def log_finished_session(
         )
         if not _sampled_in(record):
             return
+        record = _scrubbed(record, raise_errors)
         record = _redacted(record, raise_errors)
         deliver(record)
     except Exception:
@@ -133,6 +138,22 @@ def _sampled_in(record: SessionRecord) -> bool:
     return True
 
 
+def _scrubbed(record: SessionRecord, raise_errors: bool) -> SessionRecord:
+    try:
+        scrubber = scrub.get_scrubber()
+        return record if scrubber is None else scrub.scrub_record(record, scrubber)
+    except Exception:
+        if raise_errors:
+            raise
+        logger.warning(
+            "django_sessionlog: scrubbing raised on session %r; "
+            "the row is written without its prompt, artifact and errors",
+            record.session_id,
+            exc_info=True,
+        )
+        return _without_data(record, SCRUBBING_FAILED)
+
+
 def _redacted(record: SessionRecord, raise_errors: bool) -> SessionRecord:
     dotted = conf.REDACT
     if not dotted:
@@ -152,16 +173,19 @@ def _redacted(record: SessionRecord, raise_errors: bool) -> SessionRecord:
             record.session_id,
             exc_info=True,
         )
-        # Fail closed: a row that says the session happened, with nothing
-        # in it the redactor was meant to scrub.
-        return dataclasses.replace(
-            record,
-            prompt=REDACTION_FAILED,
-            artifact=None,
-            attempts=None
-            if record.attempts is None
-            else [dataclasses.replace(a, error="") for a in record.attempts],
-        )
+        return _without_data(record, REDACTION_FAILED)
+
+
+def _without_data(record: SessionRecord, prompt: str) -> SessionRecord:
+    """Fail closed: a row that says the session happened, with nothing in it a policy was meant to scrub."""
+    return dataclasses.replace(
+        record,
+        prompt=prompt,
+        artifact=None,
+        attempts=None
+        if record.attempts is None
+        else [dataclasses.replace(a, error="") for a in record.attempts],
+    )
 
 
 @functools.lru_cache(maxsize=64)

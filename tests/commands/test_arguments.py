@@ -71,6 +71,10 @@ NONSENSE = [
     (["stats", "{cut}"], "1 file could not be read"),
     (["query", "SELECT count(*) FROM sessions", "{cut}"], "1 file could not be read"),
     (["report", "-o", "-", "{missing}"], "cannot read: No such file or directory"),
+    (["scan", "--pii", "ssn", "{good}"], "'ssn' is not a comma-separated list of email, phone, card, iban"),
+    (["scan", "--pii", "", "{good}"], "is not a comma-separated list"),
+    (["scan", "{missing}"], "{missing}: cannot read: No such file or directory"),
+    (["scan", "{cut}"], "1 file could not be read"),
     (["nonsense"], "invalid choice: 'nonsense'"),
 ]
 

@@ -71,9 +71,7 @@ def test_the_table_fits_80_columns_and_is_plain_text_off_a_terminal(regressed: P
     assert max(len(line) for line in out.splitlines()) <= 80
     assert "\x1b" not in out
     fill = out[out.index("kind fill") :]
-    assert re.search(
-        r"accept rate\s+\d+\.\d%\s+\d+\.\d%\s+-\d+\.\dpt\s+\[-\d+\.\d, -\d+\.\d\]\s+worse", fill
-    )
+    assert re.search(r"accept rate\s+\d+\.\d%\s+\d+\.\d%\s+-\d+\.\dpt\s+\[-\d+\.\d, -\d+\.\d\]\s+worse", fill)
 
 
 def test_verdicts_are_coloured_on_a_terminal(regressed: Path) -> None:

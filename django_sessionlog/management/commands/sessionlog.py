@@ -11,7 +11,7 @@ from django.core.management import BaseCommand, CommandError
 from django.core.management.base import CommandParser
 
 from ... import __version__
-from ...commands import Subcommand, compare, export, prune, query, report, schema, stats, tail, validate
+from ...commands import Subcommand, compare, export, prune, query, report, scan, schema, stats, tail, validate
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "validate": validate,
@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "compare": compare,
     "export": export,
     "prune": prune,
+    "scan": scan,
 }
 
 #: Interrupted by Ctrl-C: the shell's status for a death by SIGINT.

@@ -1,0 +1,305 @@
+"""The detectors and the Scrubber (``django_sessionlog.scrubbing``), without Django."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import decimal
+import re
+from typing import Any
+
+import pytest
+
+from django_sessionlog import scrubbing
+from django_sessionlog.scrubbing import Finding, build, iban_checksum, luhn
+
+from .fake_secrets import CUT_SHORT_KEY, LOOKALIKES, PII, PII_LOOKALIKES, SECRETS
+
+DEFAULT = build()
+ALL_PII = build(pii=scrubbing.PII_NAMES)
+
+
+def ids(examples: list[tuple[str, str, str]]) -> list[str]:
+    return [f"{name}-{index}" for index, (name, _, _) in enumerate(examples)]
+
+
+@pytest.mark.parametrize(("name", "secret", "scrubbed"), SECRETS, ids=ids(SECRETS))
+def test_each_default_secret_is_replaced_by_its_marker(name: str, secret: str, scrubbed: str) -> None:
+    text = f"use {secret} now"
+    assert DEFAULT.scrub(text) == f"use {scrubbed} now"
+    assert f"[scrubbed:{name}]" in scrubbed
+
+
+@pytest.mark.parametrize(("name", "secret", "scrubbed"), SECRETS, ids=ids(SECRETS))
+def test_the_fast_test_finds_every_secret_the_scrubber_replaces(
+    name: str, secret: str, scrubbed: str
+) -> None:
+    # The fast path must never call a text clean that holds a secret: the
+    # secret at the start, in the middle and at the end of a long text.
+    filler = "Fill the Saturday night shift at the Harbour Street depot. " * 60
+    for text in (secret + " " + filler, filler + secret + " " + filler, filler + secret):
+        assert not DEFAULT.clean([text])
+    assert not DEFAULT.clean(["a prompt", f"an error with {secret}", "W-1001"])
+
+
+@pytest.mark.parametrize("text", LOOKALIKES)
+def test_look_alikes_stay(text: str) -> None:
+    assert DEFAULT.scrub(text) == text
+    assert DEFAULT.clean([text])
+
+
+@pytest.mark.parametrize(("name", "value", "scrubbed"), PII, ids=ids(PII))
+def test_personal_data_is_scrubbed_only_when_asked_for(name: str, value: str, scrubbed: str) -> None:
+    text = f"call {value} today"
+    assert DEFAULT.scrub(text) == text
+    assert build(pii=[name]).scrub(text) == f"call {scrubbed} today"
+    assert ALL_PII.scrub(text) == f"call {scrubbed} today"
+    assert not build(pii=[name]).clean([text])
+
+
+@pytest.mark.parametrize(
+    ("name", "text"), [(name, text) for name, texts in PII_LOOKALIKES.items() for text in texts]
+)
+def test_personal_data_look_alikes_stay(name: str, text: str) -> None:
+    scrubber = build(secrets=False, pii=[name])
+    assert scrubber.scrub(text) == text
+    assert scrubber.clean([text])
+
+
+def test_a_private_key_cut_short_is_scrubbed_to_the_end_of_the_text() -> None:
+    assert DEFAULT.scrub("key: " + CUT_SHORT_KEY) == "key: [scrubbed:private_key]"
+
+
+def test_a_bearer_jwt_is_named_a_jwt_and_keeps_the_word() -> None:
+    jwt = next(secret for name, secret, _ in SECRETS if name == "jwt")
+    assert DEFAULT.scrub(f"Authorization: Bearer {jwt}") == "Authorization: Bearer [scrubbed:jwt]"
+
+
+def test_a_password_in_a_url_wins_over_the_email_look_alike_around_it() -> None:
+    assert ALL_PII.scrub("postgres://app:pw1@db.example.com/x") == (
+        "postgres://app:[scrubbed:url_password]@db.example.com/x"
+    )
+
+
+def test_an_iban_is_not_taken_for_a_card_number() -> None:
+    assert ALL_PII.scrub("pay DE89 3704 0044 0532 0130 00") == "pay [scrubbed:iban]"
+
+
+def test_checksums() -> None:
+    assert luhn("4111111111111111")
+    assert not luhn("4111111111111112")
+    assert iban_checksum("GB82 WEST 1234 5698 7654 32")
+    assert not iban_checksum("GB83 WEST 1234 5698 7654 32")
+    assert not iban_checksum("GB82")
+
+
+def test_scrubbing_twice_changes_nothing_more_and_markers_are_never_found_again() -> None:
+    text = " ".join(secret for _, secret, _ in SECRETS + PII)
+    once = ALL_PII.scrub(text)
+    assert ALL_PII.scrub(once) == once
+    assert ALL_PII.spans(once) == []
+    assert ALL_PII.findings(once, [], {}) == []
+
+
+def test_every_finding_has_a_name_the_scrubber_lists() -> None:
+    names = set(ALL_PII.names)
+    assert set(scrubbing.SECRET_NAMES) | set(scrubbing.PII_NAMES) == names
+    assert {name for name, _, _ in SECRETS + PII} == names
+
+
+# --- the artifact ---------------------------------------------------------------
+
+SECRET = next(secret for name, secret, _ in SECRETS if name == "openai_key")
+
+
+def test_strings_at_any_depth_are_scrubbed_and_the_shape_and_other_values_are_kept() -> None:
+    when = datetime.datetime(2026, 11, 24, tzinfo=datetime.timezone.utc)
+    artifact: dict[str, Any] = {
+        "shift": "sat-night",
+        "steps": [{"note": f"use {SECRET}", "n": 1}, [f"deep {SECRET}", 2.5, None, True]],
+        "count": 3,
+        "at": when,
+        "price": decimal.Decimal("1.10"),
+        "pair": ("a", SECRET),
+    }
+    scrubbed = DEFAULT.scrub_value(artifact)
+    assert scrubbed == {
+        "shift": "sat-night",
+        "steps": [
+            {"note": "use [scrubbed:openai_key]", "n": 1},
+            ["deep [scrubbed:openai_key]", 2.5, None, True],
+        ],
+        "count": 3,
+        "at": when,
+        "price": decimal.Decimal("1.10"),
+        "pair": ("a", "[scrubbed:openai_key]"),
+    }
+    assert list(scrubbed) == list(artifact)
+    assert artifact["steps"][0]["note"] == f"use {SECRET}"  # the host's own objects are never changed
+
+
+def test_a_clean_artifact_comes_back_as_the_same_object() -> None:
+    artifact = {"shift": "sat-night", "workers": ["W-1001"], "meta": {"n": 1}}
+    assert DEFAULT.scrub_value(artifact) is artifact
+    assert DEFAULT.scrub_parts("p", ["e"], artifact) is None
+
+
+@pytest.mark.parametrize(
+    ("key", "rule"),
+    [
+        ("password", "password"),
+        ("db_password", "password"),
+        ("X-Api-Key", "api_key"),
+        ("apiKey", "api_key"),
+        ("Authorization", "authorization"),
+        ("Set-Cookie", "cookie"),
+        ("client_secret", "secret"),
+        ("refreshToken", "token"),
+        ("PRIVATE-KEY", "private_key"),
+        ("passwd", "passwd"),
+    ],
+)
+def test_keys_replace_the_whole_string_of_a_key_that_holds_an_entry(key: str, rule: str) -> None:
+    assert DEFAULT.scrub_value({key: "hunter2", "other": "hunter2"}) == {
+        key: f"[scrubbed:key:{rule}]",
+        "other": "hunter2",
+    }
+
+
+def test_keys_keep_non_string_values_and_empty_strings_and_scrub_a_dict_by_its_own_keys() -> None:
+    artifact = {
+        "token_count": 12,
+        "password": "",
+        "tokens": ["a", "b", 3],
+        "credentials": {"user": "ana", "pwd": "x"},
+        "usage": {"total_tokens": 40},
+    }
+    assert DEFAULT.scrub_value(artifact) == {
+        "token_count": 12,
+        "password": "",
+        "tokens": ["[scrubbed:key:token]", "[scrubbed:key:token]", 3],
+        "credentials": {"user": "ana", "pwd": "[scrubbed:key:pwd]"},
+        "usage": {"total_tokens": 40},
+    }
+    assert build(keys=[]).scrub_value({"password": "hunter2"}) == {"password": "hunter2"}
+
+
+def test_values_the_writer_turns_into_json_are_scrubbed_in_that_form() -> None:
+    @dataclasses.dataclass
+    class Login:
+        user: str
+        note: str
+
+    assert DEFAULT.scrub_value({"login": Login("ana", f"key {SECRET}")}) == {
+        "login": {"user": "ana", "note": "key [scrubbed:openai_key]"}
+    }
+    assert DEFAULT.scrub_value({"raw": f"key {SECRET}".encode()}) == {"raw": "key [scrubbed:openai_key]"}
+    assert DEFAULT.scrub_value({"tags": {SECRET}}) == {"tags": ["[scrubbed:openai_key]"]}
+    clean = {"raw": b"W-1001", "login": Login("ana", "hi")}
+    assert DEFAULT.scrub_value(clean) is clean
+
+
+def test_a_cycle_is_cut_as_the_writer_cuts_it() -> None:
+    artifact: dict[str, Any] = {"note": SECRET}
+    artifact["self"] = artifact
+    assert DEFAULT.scrub_value(artifact) == {"note": "[scrubbed:openai_key]", "self": "<cycle>"}
+    assert DEFAULT.scrub_parts("p", [], artifact) is not None
+
+
+def test_findings_name_the_field_never_the_text() -> None:
+    jwt = next(secret for name, secret, _ in SECRETS if name == "jwt")
+    found = DEFAULT.findings(
+        f"prompt with {SECRET}",
+        ["fine", f"Bearer {jwt}"],
+        {"db": {"password": "hunter2", "hosts": ["ok", f"postgres://a:b@c/{SECRET}"]}, "odd key": SECRET},
+    )
+    assert found == [
+        Finding("prompt", "openai_key"),
+        Finding("attempts[1].error", "jwt"),
+        Finding("artifact.db.password", "key:password"),
+        Finding("artifact.db.hosts[1]", "url_password"),
+        Finding("artifact.db.hosts[1]", "openai_key"),
+        Finding('artifact["odd key"]', "openai_key"),
+    ]
+    assert not any(SECRET in field or "hunter2" in field for field, _ in found)
+
+
+def test_a_secret_in_a_key_is_hidden_in_the_path_too() -> None:
+    [finding] = DEFAULT.findings("", [], {SECRET: {"password": "x"}})
+    assert finding == Finding('artifact["[scrubbed:openai_key]"].password', "key:password")
+
+
+# --- patterns of the team's own ----------------------------------------------------
+
+
+def test_patterns_of_the_team_own_are_found_by_their_name() -> None:
+    scrubber = build(patterns={"acme_token": r"acme_[A-Za-z0-9]{8}", "ticket": r"TICKET-(?P<secret>\d+)"})
+    assert (
+        scrubber.scrub("acme_Ab3dEf7h and TICKET-4711")
+        == "[scrubbed:acme_token] and TICKET-[scrubbed:ticket]"
+    )
+    assert not scrubber.clean(["x", "acme_Ab3dEf7h"])
+
+
+def test_an_anchored_pattern_is_looked_for_in_each_text_alone() -> None:
+    scrubber = build(secrets=False, keys=[], patterns={"whole": r"^hunter2$"})
+    assert not scrubber.clean(["a prompt", "hunter2"])
+    assert scrubber.scrub_parts("a prompt", ["hunter2"], None) == ("a prompt", ["[scrubbed:whole]"], None)
+
+
+def test_a_pattern_that_matches_inside_a_marker_leaves_the_marker_whole() -> None:
+    scrubber = build(patterns={"ids": r"[a-z]+_[a-z]+"})
+    assert scrubber.scrub("url postgres://u:pw@h and snake_case") == (
+        "url postgres://u:[scrubbed:url_password]@h and [scrubbed:ids]"
+    )
+
+
+def test_secrets_off_leaves_the_built_in_detectors_out_and_keys_in() -> None:
+    scrubber = build(secrets=False)
+    assert scrubber.scrub(SECRET) == SECRET
+    assert scrubber.clean([SECRET])
+    assert scrubber.scrub_value({"password": "x"}) == {"password": "[scrubbed:key:password]"}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ({"secrets": "yes"}, TypeError),
+        ({"pii": "email"}, TypeError),
+        ({"pii": ["mail"]}, ValueError),
+        ({"patterns": ["x"]}, TypeError),
+        ({"patterns": {"bad": "("}}, ValueError),
+        ({"patterns": {"empty": "a*"}}, ValueError),
+        ({"patterns": {"no spaces": "x"}}, ValueError),
+        ({"keys": "password"}, TypeError),
+        ({"keys": [1]}, TypeError),
+    ],
+)
+def test_a_configuration_it_cannot_use_raises_instead_of_scrubbing_nothing(
+    arguments: dict[str, Any], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        build(**arguments)
+
+
+def test_from_setting_fills_missing_keys_with_the_defaults() -> None:
+    scrubber = scrubbing.from_setting({"PII": ["email"]})
+    assert scrubber.keys == scrubbing.DEFAULT_KEYS
+    assert "openai_key" in scrubber.names
+    assert "email" in scrubber.names
+    assert "openai_key" in scrubbing.from_setting({"SECRETS": False}, secrets=True).names
+
+
+def test_a_long_artifact_of_many_keys_is_walked_with_a_bounded_key_cache() -> None:
+    scrubber = build()
+    artifact = {f"k{index}": "v" for index in range(5000)}
+    assert scrubber.scrub_parts("p", [], artifact) is None
+    assert len(scrubber._key_rules) <= 4096
+
+
+def test_patterns_start_with_a_literal_so_the_regex_engine_searches_fast() -> None:
+    # A lookbehind or a character class first would cost a try at every
+    # character of a 4,000-character prompt (the card and IBAN patterns run
+    # only inside the windows their text's shape allows).
+    for detector in (*scrubbing.SECRETS, scrubbing.PII["phone"]):
+        assert re.match(r"[\w:+-]|\\\+", detector.pattern.pattern), detector
