@@ -7,13 +7,14 @@ import datetime
 import decimal
 import enum
 import json
+import types
 import uuid
 from typing import Any
 
 import pytest
 
 from django_sessionlog import IterateRequest, IterateResponse, SessionRecord, build_session_record
-from django_sessionlog.jsonl import encode_line
+from django_sessionlog.jsonl import encode_line, plain
 from django_sessionlog.write.encoding import as_row
 
 from .logs import KEY_ORDER
@@ -222,3 +223,88 @@ def test_float_and_int_subclasses_stay_numbers() -> None:
 def test_a_timedelta_is_written_as_seconds() -> None:
     _, row = artifact_line({"waited": datetime.timedelta(minutes=1, milliseconds=500)})
     assert row["artifact"] == {"waited": 60.5}
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class FakeNumpyScalar:
+    """Stands for a numpy value, which the writer recognises without importing numpy."""
+
+    def tolist(self) -> list[int]:
+        return [1, 2]
+
+
+FakeNumpyScalar.__module__ = "numpy"
+
+
+@pytest.mark.parametrize("slow", [False, True], ids=["orjson", "slow writer"])
+def test_every_kind_of_value_is_written_alike_by_both_writers(slow: bool) -> None:
+    # 2**70 sends the whole row to the slow writer; each value must come out
+    # as orjson (with ``plain``) writes it.
+    class Score(float):
+        pass
+
+    class Count(int):
+        pass
+
+    value = {
+        "false": False,
+        "none": None,
+        "true": True,
+        "score": Score(1.5),
+        "count": Count(3),
+        "level": Level.HIGH,
+        "numpy": FakeNumpyScalar(),
+        "mapping": types.MappingProxyType({"a": 1}),
+        "unsortable": {1, "a"},
+        "bytearray": bytearray(b"ab"),
+        "memoryview": memoryview(b"cd"),
+        "time": datetime.time(19, 25),
+        "decimal": decimal.Decimal("0.10"),
+        "not a number": decimal.Decimal("NaN"),
+        "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "class": Point,
+    }
+    if slow:  # orjson takes neither
+        value |= {"big": 2**70, uuid.UUID("12345678-1234-5678-1234-567812345678"): "a uuid key"}
+    line, row = artifact_line(value)
+    assert (b'"big"' in line) is slow
+    assert row["artifact"]["false"] is False  # not 0, which == False
+    assert row["artifact"]["true"] is True
+    unsortable = row["artifact"].pop("unsortable")
+    assert sorted(unsortable, key=str) == [1, "a"]
+    assert row["artifact"] == {
+        "false": False,
+        "none": None,
+        "true": True,
+        "score": 1.5,
+        "count": 3,
+        "level": 3,
+        "numpy": [1, 2],
+        "mapping": {"a": 1},
+        "bytearray": "ab",
+        "memoryview": "cd",
+        "time": "19:25:00",
+        "decimal": 0.1,
+        "not a number": None,
+        "uuid": "12345678-1234-5678-1234-567812345678",
+        "class": str(Point),
+    } | ({"big": 2**70, "12345678-1234-5678-1234-567812345678": "a uuid key"} if slow else {})
+
+
+def test_plain_gives_number_subclasses_as_their_base_type() -> None:
+    # The scrubber walks the artifact with ``plain``; a float or int subclass
+    # (numpy's float64 is one) must stay a number.
+    class Score(float):
+        pass
+
+    class Count(int):
+        pass
+
+    assert type(plain(Score(1.5))) is float
+    assert plain(Score(1.5)) == 1.5
+    assert type(plain(Count(3))) is int
+    assert plain(Count(3)) == 3
+    assert plain(Level.HIGH) == 3
