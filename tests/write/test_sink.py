@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -340,3 +341,21 @@ def test_a_logger_dropped_without_close_gives_its_descriptor_back(tmp_path: Path
         SessionLogger(tmp_path / f"s{n}.jsonl").append(record())
     gc.collect()
     assert open_descriptors() <= before + 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_worker_forked_while_the_lock_was_held_can_still_write(tmp_path: Path) -> None:
+    # gunicorn forks its workers from a process where another thread may be
+    # appending: the child must not inherit that lock held forever.
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    sink.append(SessionRecord(session_id="parent"))
+    with sink._lock:  # as if another thread were writing at the fork
+        pid = os.fork()
+        if pid == 0:  # the child: give up after 5 s instead of hanging the tests
+            signal.alarm(5)
+            sink.append(SessionRecord(session_id="child"))
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the child hung on the inherited lock"
+    assert [row["session_id"] for row in read_rows(log)] == ["parent", "child"]
