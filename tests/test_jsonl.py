@@ -249,7 +249,7 @@ def test_every_kind_of_value_is_written_alike_by_both_writers(slow: bool) -> Non
     class Count(int):
         pass
 
-    value = {
+    value: dict[Any, Any] = {
         "false": False,
         "none": None,
         "true": True,

@@ -192,7 +192,9 @@ class SessionLogger:
         offset after it (``O_APPEND`` leaves it at the end of what this
         write put there). A row another writer started on a fresh line
         ends the fragment; the rest then stays unwritten, so it does not
-        become a second one.
+        become a second one. (A row that lands between the check and the
+        rest's write is found only after it: that rest is a second
+        unreadable line, and the warning says so.)
         """
         self._torn = True
         self._set_mode(fd, mode | TORN_MARK)
@@ -205,7 +207,10 @@ class SessionLogger:
                 count = os.write(fd, memoryview(line)[written:])
                 after = os.lseek(fd, 0, os.SEEK_CUR)
                 if count <= 0 or after != end + count:
-                    raise OSError(errno.EIO, "another write landed before its rest")
+                    raise OSError(
+                        errno.EIO,
+                        "another write landed before its rest, which follows it as a second unreadable line",
+                    )
                 written += count
                 end = after
         except OSError as exc:

@@ -187,6 +187,7 @@ def test_a_row_another_writer_follows_before_its_rest_is_lost_and_leaves_one_fra
         sink.append(record("split"))
     assert sink.rows_lost == 1
     assert "'split'" in caplog.records[0].getMessage()
+    assert "another row was written after its first part" in caplog.records[0].getMessage()
     fragment, between, end = lines_of(log)
     assert len(fragment) == 12
     assert json.loads(between)["session_id"] == "between"
@@ -289,6 +290,43 @@ def test_a_one_byte_fragment_is_ended_before_the_next_row(tmp_path: Path) -> Non
     assert whole_ids(log) == ["next"]
 
 
+def test_a_write_that_lands_between_the_check_and_the_rest_costs_only_the_cut_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Another worker's row lands after the size was checked and before our
+    # rest: the offset after the write shows it, the row is given up, and
+    # the warning says its rest follows as a second unreadable line.
+    log = tmp_path / "sessions.jsonl"
+    sink, other = SessionLogger(log), SessionLogger(log)
+    real_write = os.write
+    mine: list[int] = []
+
+    def racing(fd: int, data: bytes) -> int:
+        if fd != sink._fd:
+            return real_write(fd, data)
+        mine.append(len(data))
+        if len(mine) == 1:
+            return real_write(fd, bytes(data[:12]))
+        other.append(record("between"))  # the other worker wins the race
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", racing)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        sink.append(record("split"))
+    assert "another write landed before its rest, which follows it as a second unreadable line" in (
+        caplog.records[0].getMessage()
+    )
+    assert sink.rows_lost == 1
+    monkeypatch.undo()
+    sink.append(record("after"))
+    assert whole_ids(log) == ["between", "after"]
+    fragment, between, rest, _, end = lines_of(log)
+    assert (len(fragment), json.loads(between)["session_id"], end) == (12, "between", b"")
+    assert json.loads(fragment + rest)["session_id"] == "split", (
+        "the two unreadable lines are the cut row's halves"
+    )
+
+
 # --- outages are summarised --------------------------------------------------
 
 
@@ -329,9 +367,10 @@ def test_an_outage_warns_at_once_then_once_a_second_then_once_when_it_ends(
         sink.append(record("back"))
     said = messages(caplog)
     assert len(said) == 3, said
-    assert "'lost-0'" in said[0]
-    assert str(log) in said[0]
-    assert "No space left on device" in said[0]
+    assert said[0] == (
+        f"django_sessionlog: could not write session 'lost-0' to {log}: [Errno 28] No space left on device "
+        "(while this lasts, lost rows are counted once a second)"
+    )
     assert said[1] == (
         f"django_sessionlog: still cannot write to {log} ([Errno 28] No space left on device): "
         "1500 more rows lost in 1.1 s, the last session 'lost-1500'"
@@ -365,7 +404,7 @@ def test_a_new_kind_of_fault_warns_at_once(
     assert "No space left" in said[0]
     assert "'folder'" in said[1]
     assert "Is a directory" in said[1]
-    assert "3 rows lost in all" in said[2]
+    assert said[2].endswith(" s: 3 rows lost in all, the last session 'folder'")
 
 
 def test_raise_errors_still_raises_every_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -562,6 +601,36 @@ def test_closing_during_an_outage_says_what_it_cost(
     )
 
 
+def test_one_row_lost_is_said_in_the_singular_and_counts_restart_after_each_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    monkeypatch.setattr(sink_module, "_now", clock)
+    log = tmp_path / "sessions.jsonl"
+    sink = SessionLogger(log)
+    Disk(monkeypatch, sink, room=0)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        sink.append(record("lost-0"))
+        clock.now += 1.5
+        sink.append(record("lost-1"))  # a summary of one row
+        clock.now += 0.5
+        sink.append(record("lost-2"))  # counted since that summary
+        sink.close()
+    said = messages(caplog)
+    assert said[1].endswith(": 1 more row lost in 1.5 s, the last session 'lost-1'")
+    assert said[2].endswith(": 3 rows lost in all (1 since the last warning), the last session 'lost-2'")
+
+    caplog.clear()
+    single = SessionLogger(tmp_path / "other.jsonl")
+    disk = Disk(monkeypatch, single, room=0)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        single.append(record("only"))
+        clock.now += 2.0
+        disk.grow()
+        single.append(record("back"))
+    assert messages(caplog)[1].endswith(" again after 2.0 s: 1 row lost in all, the last session 'only'")
+
+
 def test_rows_the_encoder_cannot_shape_are_each_warned_of_and_end_no_outage(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -579,3 +648,4 @@ def test_rows_the_encoder_cannot_shape_are_each_warned_of_and_end_no_outage(
         (False, False, True),
     ]
     assert sink.rows_lost == 3
+    assert all(r.exc_info is not None for r in caplog.records), "each with its traceback"
