@@ -168,6 +168,9 @@ def test_one_pass_gives_the_figures_a_plain_reading_of_the_rows_gives(tmp_path: 
     first, last = min(counted("day")), max(counted("day"))
     every_day = [str(first + datetime.timedelta(days=n)) for n in range((last - first).days + 1)]
     assert [day for day, _ in data.days()] == every_day
+    assert dict(data.days()) == {
+        day: counted("day").get(datetime.date.fromisoformat(day), {}) for day in every_day
+    }
     assert dict(data.days())["2026-11-12"] == {}  # no row that day: a gap the bars keep
 
     def brief(value: dict[str, Any]) -> tuple[Any, ...]:
@@ -238,3 +241,21 @@ def test_a_row_that_beats_the_smallest_entry_of_a_full_top_list_enters_it(
         data.add(decoded(session_id=session_id, iterations=iterations, duration_ms=duration_ms))
     assert [b.session_id for b in data.most_retried_sessions()] == retried
     assert [b.session_id for b in data.slowest_sessions()] == slowest
+
+
+def test_the_tallies_of_parts_and_files_add_up(tmp_path: Path) -> None:
+    # Rows of another schema all through two logs, each ending in a torn
+    # line: read in parts, every part's counts are added, none replaced.
+    def log(name: str) -> Path:
+        items: list[dict[str, Any] | bytes] = []
+        for n in range(200):
+            items.append(row(session_id=f"{name}{n}"))
+            if n % 20 == 0:
+                items.append(row(schema="session.iterate.v2", session_id=f"{name}v2-{n}"))
+        items.append(json.dumps(row()).encode()[:30])
+        return write_log(tmp_path / f"{name}.jsonl", *items)
+
+    names = [str(log("a")), str(log("b"))]
+    for workers in (1, 3):
+        _, tally = gather(names, workers=workers, parallel_from=0)
+        assert (tally.valid, tally.skipped, tally.torn) == (400, 20, 2), workers
