@@ -35,7 +35,8 @@ def test_unopenable_names_each_file_that_cannot_be_read_and_skips_stdin_and_remo
 ) -> None:
     good = write_log(tmp_path / "good.jsonl")
     (tmp_path / "folder").mkdir()
-    names = [str(good), str(tmp_path / "missing"), str(tmp_path / "folder"), "-", "s3://bucket/x.jsonl"]
+    # Standard input and a remote path first: the files after them are still tried.
+    names = ["-", "s3://bucket/x.jsonl", str(good), str(tmp_path / "missing"), str(tmp_path / "folder")]
     assert unopenable(names) == [
         (str(tmp_path / "missing"), "No such file or directory"),
         (str(tmp_path / "folder"), "Is a directory"),
