@@ -94,6 +94,14 @@ class Opaque:
         return "opaque!"
 
 
+class Score(float):
+    """A float subclass, as numpy's float64 is one."""
+
+
+class Count(int):
+    pass
+
+
 def test_other_python_types_are_coerced_to_sensible_json() -> None:
     value = {
         "when": datetime.datetime(2026, 11, 24, 19, 25, 55, tzinfo=datetime.timezone.utc),
@@ -210,12 +218,6 @@ def test_containers_made_on_the_slow_path_are_not_mistaken_for_cycles() -> None:
 
 
 def test_float_and_int_subclasses_stay_numbers() -> None:
-    class Score(float):
-        pass
-
-    class Count(int):
-        pass
-
     _, row = artifact_line({"score": Score(1.5), "count": Count(3)})
     assert row["artifact"] == {"score": 1.5, "count": 3}
 
@@ -243,12 +245,6 @@ FakeNumpyScalar.__module__ = "numpy"
 def test_every_kind_of_value_is_written_alike_by_both_writers(slow: bool) -> None:
     # 2**70 sends the whole row to the slow writer; each value must come out
     # as orjson (with ``plain``) writes it.
-    class Score(float):
-        pass
-
-    class Count(int):
-        pass
-
     value: dict[Any, Any] = {
         "false": False,
         "none": None,
@@ -297,12 +293,6 @@ def test_every_kind_of_value_is_written_alike_by_both_writers(slow: bool) -> Non
 def test_plain_gives_number_subclasses_as_their_base_type() -> None:
     # The scrubber walks the artifact with ``plain``; a float or int subclass
     # (numpy's float64 is one) must stay a number.
-    class Score(float):
-        pass
-
-    class Count(int):
-        pass
-
     assert type(plain(Score(1.5))) is float
     assert plain(Score(1.5)) == 1.5
     assert type(plain(Count(3))) is int

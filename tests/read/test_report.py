@@ -7,16 +7,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import pytest
 
 from django_sessionlog.read.errors import ErrorGroups
 from django_sessionlog.read.parts import split
 from django_sessionlog.read.report import ReportData, gather
 from django_sessionlog.read.rows import Tally
-from django_sessionlog.read.rules import Row
+from django_sessionlog.read.rules import Row, decode_row
 
-from ..logs import DROP, row, write_log
+from ..logs import DROP, line, row, write_log
 
 VERDICTS = ["accepted", "max_iter_exhausted", "infra_error"]
 WORDS = ["step", "shift", "worker"]
@@ -216,7 +215,7 @@ def test_errors_past_the_group_limit_are_counted_as_overflow(distinct: int, over
 
 
 def decoded(**changes: Any) -> Row:
-    return msgspec.json.decode(json.dumps(row(**changes)), type=Row)
+    return decode_row(line(row(**changes)))
 
 
 @pytest.mark.parametrize(
