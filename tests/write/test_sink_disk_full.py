@@ -57,6 +57,34 @@ class Disk:
         self.room = None  # type: ignore[assignment]
 
 
+def cut_first_write(
+    monkeypatch: pytest.MonkeyPatch,
+    victim: SessionLogger,
+    keep: Callable[[int], int],
+    before_the_rest: Callable[[], None] = lambda: None,
+) -> list[bytes]:
+    """``os.write`` that puts only ``keep(len)`` bytes of ``victim``'s first write in the file.
+
+    Its later writes go through whole, each after ``before_the_rest()``
+    (another worker's row, say); other loggers' writes are untouched. The
+    list returned fills with what ``victim`` asked to write.
+    """
+    real: Write = os.write
+    writes: list[bytes] = []
+
+    def write(fd: int, data: bytes) -> int:
+        if fd != victim._fd:
+            return real(fd, data)
+        writes.append(bytes(data))
+        if len(writes) == 1:
+            return real(fd, bytes(data[: keep(len(data))]))
+        before_the_rest()
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    return writes
+
+
 def lines_of(log: Path) -> list[bytes]:
     return log.read_bytes().split(b"\n")
 
@@ -150,14 +178,7 @@ def test_a_short_write_whose_rest_follows_directly_is_one_whole_row(
 ) -> None:
     log = tmp_path / "sessions.jsonl"
     sink = SessionLogger(log)
-    real = os.write
-    writes: list[bytes] = []
-
-    def cut_once(fd: int, data: bytes) -> int:
-        writes.append(bytes(data))
-        return real(fd, bytes(data[: cut_to(len(data))]) if len(writes) == 1 else data)
-
-    monkeypatch.setattr(os, "write", cut_once)
+    writes = cut_first_write(monkeypatch, sink, cut_to)
     sink.append(record("whole"))
     first, rest = writes
     assert rest == first[cut_to(len(first)) :]  # the rest, down to a lone newline
@@ -171,19 +192,14 @@ def test_a_row_another_writer_follows_before_its_rest_is_lost_and_leaves_one_fra
 ) -> None:
     log = tmp_path / "sessions.jsonl"
     sink, other = SessionLogger(log), SessionLogger(log)
-    real_write, real_fchmod = os.write, os.fchmod
-    writes: list[int] = []
-
-    def cut_once(fd: int, data: bytes) -> int:
-        writes.append(fd)
-        return real_write(fd, bytes(data[:12]) if len(writes) == 1 else data)
+    real_fchmod = os.fchmod
 
     def then_another_worker_writes(fd: int, mode: int) -> None:
         real_fchmod(fd, mode)
         if mode & stat.S_ISVTX and fd == sink._fd:  # the cut row's mark is set: another worker's row comes
             other.append(record("between"))
 
-    monkeypatch.setattr(os, "write", cut_once)
+    cut_first_write(monkeypatch, sink, lambda _: 12)
     monkeypatch.setattr(os, "fchmod", then_another_worker_writes)
     with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
         sink.append(record("split"))
@@ -278,19 +294,8 @@ def test_a_write_that_lands_between_the_check_and_the_rest_costs_only_the_cut_ro
     # the warning says its rest follows as a second unreadable line.
     log = tmp_path / "sessions.jsonl"
     sink, other = SessionLogger(log), SessionLogger(log)
-    real_write = os.write
-    mine: list[int] = []
-
-    def racing(fd: int, data: bytes) -> int:
-        if fd != sink._fd:
-            return real_write(fd, data)
-        mine.append(len(data))
-        if len(mine) == 1:
-            return real_write(fd, bytes(data[:12]))
-        other.append(record("between"))  # the other worker wins the race
-        return real_write(fd, data)
-
-    monkeypatch.setattr(os, "write", racing)
+    # the other worker wins the race
+    cut_first_write(monkeypatch, sink, lambda _: 12, before_the_rest=lambda: other.append(record("between")))
     with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
         sink.append(record("split"))
     assert "another write landed before its rest, which follows it as a second unreadable line" in (
