@@ -16,8 +16,17 @@ cd "$(dirname "$0")/.."
 export PYTHON=${PYTHON:-python3}
 jobs=${JOBS:-2}
 
+if ! "$PYTHON" -c "import mutmut" 2>/dev/null; then
+    echo "tools/mutation.sh: $PYTHON has no mutmut: $PYTHON -m pip install mutmut (or set PYTHON)" >&2
+    exit 2
+fi
 rm -rf mutants
-"$PYTHON" -m mutmut run --max-children "$jobs" >/dev/null 2>&1
+"$PYTHON" -m mutmut run --max-children "$jobs" >mutants.log 2>&1
+if [ ! -d mutants ]; then
+    echo "tools/mutation.sh: mutmut run made no mutants; its output is in mutants.log" >&2
+    exit 2
+fi
+mv mutants.log mutants/run.log
 "$PYTHON" -m mutmut results --all true 2>/dev/null | sed 's/^ *//' >mutants/first-pass.txt
 
 recheck() {
