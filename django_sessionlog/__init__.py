@@ -15,6 +15,7 @@ from .write.records import (
     IterateResponse,
     SessionAttemptRecord,
     SessionRecord,
+    Usage,
     build_session_record,
 )
 from .write.session import IterateSession, iterate_session
@@ -34,6 +35,7 @@ __all__ = [
     "SessionAttemptRecord",
     "SessionLogger",
     "SessionRecord",
+    "Usage",
     "__version__",
     "build_session_record",
     "current_span_id",

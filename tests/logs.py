@@ -15,7 +15,8 @@ from django.core.management import CommandError, call_command
 from django_sessionlog.row import KEY_NAMES
 
 #: The keys of a row the writer wrote without sampling, in its order.
-KEY_ORDER = [name for name in KEY_NAMES if name != "sample_rate"]
+#: The keys of a row without sampling or usage, in order.
+KEY_ORDER = [name for name in KEY_NAMES if name not in {"sample_rate", "usage"}]
 
 
 def row(**changes: Any) -> dict[str, Any]:

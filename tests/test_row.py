@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from django_sessionlog import SessionAttemptRecord, SessionRecord, row
+from django_sessionlog import SessionAttemptRecord, SessionRecord, Usage, row
 from django_sessionlog.read import columns, rules
 from django_sessionlog.write.encoding import as_row
 
@@ -30,18 +30,27 @@ SPEC_KEYS = [
     "artifact",
     "grounded_in_roster",
     "duration_ms",
+    "usage",
     "sample_rate",
 ]
 
 
 def test_the_table_lists_the_keys_of_the_spec_in_its_order() -> None:
     assert list(row.KEY_NAMES) == SPEC_KEYS
-    assert list(row.ATTEMPT_KEY_NAMES) == ["iteration", "verdict_kind", "error", "span_id"]
+    assert list(row.ATTEMPT_KEY_NAMES) == ["iteration", "verdict_kind", "error", "span_id", "usage"]
+    assert list(row.USAGE_KEY_NAMES) == [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    ]
     assert row.VERDICTS == ("accepted", "max_iter_exhausted", "infra_error")
     assert row.VERDICT_KINDS == ("no_json", "validation_failed", "accepted", "infra_error")
     assert [k.name for k in row.KEYS if k.omit != "never"] == [
         "artifact",
         "grounded_in_roster",
+        "usage",
         "sample_rate",
     ]
     assert [k.name for k in row.KEYS if k.nullable] == ["attempts"]
@@ -65,12 +74,15 @@ def test_the_readers_struct_has_the_tables_keys_in_order_required_as_the_table_s
 def test_sql_columns_follow_the_table() -> None:
     assert list(columns.COLUMNS) == list(row.KEY_NAMES)
     assert [
-        k for k in row.KEY_NAMES if k not in {"attempts", "artifact", "grounded_in_roster", "sample_rate"}
+        k
+        for k in row.KEY_NAMES
+        if k not in {"attempts", "artifact", "grounded_in_roster", "usage", "sample_rate"}
     ] == columns.NEVER_NULL
 
 
 EMPTY: dict[str, list[Any]] = {"empty": [None, {}, ""], "none": [None]}
-KEPT: dict[str, Any] = {"object": {"a": 1}, "boolean": False, "rate": 0.5}
+KEPT: dict[str, Any] = {"object": {"a": 1}, "boolean": False, "rate": 0.5, "usage": Usage(3, 4)}
+WRITTEN: dict[str, Any] = {"usage": {"input_tokens": 3, "output_tokens": 4}}
 
 
 def _record(**fields: Any) -> SessionRecord:
@@ -83,7 +95,7 @@ def test_the_writer_leaves_out_what_the_table_says_and_nothing_else(key: row.Key
         assert key.name not in as_row(_record(**{key.name: empty}))
     kept = KEPT[key.kind]
     record = _record(**{key.name: kept})
-    assert as_row(record)[key.name] == kept
+    assert as_row(record)[key.name] == WRITTEN.get(key.kind, kept)
     assert list(as_row(record)) == [k for k in row.KEY_NAMES if k == key.name or k in _always()]
 
 
