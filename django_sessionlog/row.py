@@ -87,9 +87,6 @@ ATTEMPT_KEYS: tuple[Key, ...] = (
     Key("span_id", "string", omit="empty", note="left out when empty"),
 )
 
-KEY_NAMES = tuple(key.name for key in KEYS)
-ATTEMPT_KEY_NAMES = tuple(key.name for key in ATTEMPT_KEYS)
-
 #: Integers are 64-bit: what DuckDB, Parquet and every warehouse store.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 

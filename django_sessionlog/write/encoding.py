@@ -10,10 +10,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..conf import DEFAULTS
 from ..row import ATTEMPT_KEYS, KEYS, SCHEMA_VERSION, Key
 from .records import SessionRecord
 
-DEFAULT_DAEMON = "validatord"
+DEFAULT_DAEMON: str = DEFAULTS["DAEMON"]
 
 Row = dict[str, Any]
 
