@@ -35,6 +35,9 @@ from typing import Any
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import strings_in
 
 from django_sessionlog import (
     AttemptStatus,
@@ -238,7 +241,7 @@ def receiver_path_naive(path: str) -> Callable[[], None]:
     def write_one() -> None:
         record = build_long()
         strings = [record.prompt, *(a.error for a in record.attempts or ())]
-        DEFAULT_SCRUBBER.collect(record.artifact, strings)
+        strings_in(record.artifact, strings)
         for text in strings:
             NAIVE.search(text)
         sink.append(record)

@@ -40,3 +40,15 @@ def prepare(args: argparse.Namespace, folder: str) -> tuple[str, dict[str, str],
     with open(log, "rb") as source:
         rows = sum(1 for _ in source)
     return log, env, rows
+
+
+def strings_in(value: object, strings: list[str]) -> None:
+    """Add every string inside ``value`` (a decoded artifact) to ``strings``: what a naive scan searches."""
+    if isinstance(value, str):
+        strings.append(value)
+    elif isinstance(value, dict):
+        for child in value.values():
+            strings_in(child, strings)
+    elif isinstance(value, (list, tuple)):
+        for child in value:
+            strings_in(child, strings)

@@ -34,6 +34,7 @@ from django.conf import settings  # noqa: E402
 settings.configure(INSTALLED_APPS=["django_sessionlog"], SESSIONLOG={"PATH": ""})
 django.setup()
 
+from common import strings_in  # noqa: E402
 from django.core.management import CommandError, call_command  # noqa: E402
 
 from django_sessionlog import scrubbing  # noqa: E402
@@ -84,7 +85,7 @@ def main() -> None:
         def naive_scan() -> None:
             for _, _, _, row in iter_rows([log], Tally()):
                 strings = [row.prompt, *(a.error for a in row.attempts or ())]
-                every.collect(row.artifact, strings)
+                strings_in(row.artifact, strings)
                 for text in strings:
                     naive.search(text)
 

@@ -115,9 +115,6 @@ USAGE_PARTS: dict[str, tuple[str, ...]] = {
     "output_tokens": ("reasoning_tokens",),
 }
 
-KEY_NAMES = tuple(key.name for key in KEYS)
-ATTEMPT_KEY_NAMES = tuple(key.name for key in ATTEMPT_KEYS)
-
 #: Integers are 64-bit: what DuckDB, Parquet and every warehouse store.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 

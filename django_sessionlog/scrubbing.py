@@ -39,22 +39,6 @@ from typing import Any, NamedTuple
 
 from .jsonl import plain
 
-#: The secrets found by default (``"SECRETS": True``), in the order they win
-#: over one another where two would claim the same characters.
-SECRET_NAMES = (
-    "private_key",
-    "url_password",
-    "jwt",
-    "bearer_token",
-    "anthropic_key",
-    "openai_key",
-    "aws_access_key_id",
-    "google_api_key",
-    "github_token",
-    "stripe_key",
-    "slack_token",
-)
-
 #: Personal data, found only when named in ``PII``.
 PII_NAMES = ("email", "phone", "card", "iban")
 #: The order they win in where two claim the same characters: an IBAN's
@@ -722,7 +706,7 @@ class Scrubber:
     def _rule_of(self, key: Any) -> str | None:
         return self.key_rule(key) if self._keys and isinstance(key, str) else None
 
-    def collect(self, value: Any, strings: list[str]) -> bool:
+    def _collect(self, value: Any, strings: list[str], depth: int) -> bool:
         """Add the strings inside ``value`` to ``strings``; whether it needs the careful path.
 
         True when a ``KEYS`` key holds something its rule would replace (a
@@ -732,9 +716,6 @@ class Scrubber:
         row's artifact goes through it: strings, numbers and the plain
         containers are told apart by their exact type.
         """
-        return self._collect(value, strings, 0)
-
-    def _collect(self, value: Any, strings: list[str], depth: int) -> bool:
         kind = type(value)
         if kind is str:
             strings.append(value)
@@ -972,7 +953,7 @@ def build(
 
 
 def from_setting(setting: Mapping[str, Any], *, secrets: bool | None = None) -> Scrubber:
-    """The ``Scrubber`` of a ``SCRUB`` setting (a missing key takes its default).
+    """The ``Scrubber`` of a whole ``SCRUB`` setting (every key given, as the settings table completes it).
 
     ``secrets`` overrides the setting's ``SECRETS`` (``scan`` always looks
     for secrets).
@@ -980,8 +961,8 @@ def from_setting(setting: Mapping[str, Any], *, secrets: bool | None = None) -> 
     if not isinstance(setting, Mapping):
         raise TypeError(f"SCRUB must be a dict, not {setting!r}")
     return build(
-        secrets=setting.get("SECRETS", True) if secrets is None else secrets,
-        pii=setting.get("PII", ()),
-        patterns=setting.get("PATTERNS", {}),
-        keys=setting.get("KEYS", DEFAULT_KEYS),
+        secrets=setting["SECRETS"] if secrets is None else secrets,
+        pii=setting["PII"],
+        patterns=setting["PATTERNS"],
+        keys=setting["KEYS"],
     )

@@ -19,6 +19,21 @@ from . import needs
 from .otel import spans  # noqa: F401 (the fixture, for every test module)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_first_use_log() -> None:
+    """The settings change from test to test: no test's first request says another's problems.
+
+    ``test_checks`` connects and tests the first-use log itself.
+    """
+    from django.core.signals import request_started
+
+    from django_sessionlog.apps import _FIRST_USE
+    from django_sessionlog.write.signals import iterate_finished
+
+    request_started.disconnect(dispatch_uid=_FIRST_USE)
+    iterate_finished.disconnect(dispatch_uid=_FIRST_USE)
+
+
 @pytest.fixture
 def dev_full() -> str:
     """``/dev/full``, the disk that is always full (skipped without it, failed under CI)."""

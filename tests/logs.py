@@ -12,9 +12,11 @@ from typing import Any
 
 from django.core.management import CommandError, call_command
 
-from django_sessionlog.row import KEY_NAMES
+from django_sessionlog.row import KEYS
 
 #: The keys of a row the writer wrote without sampling, in its order.
+#: The row's keys, in order.
+KEY_NAMES = [key.name for key in KEYS]
 #: The keys of a row without sampling or usage, in order.
 KEY_ORDER = [name for name in KEY_NAMES if name not in {"sample_rate", "usage"}]
 

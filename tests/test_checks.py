@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -8,9 +11,10 @@ import pytest
 from django.core.checks import Error
 from django.test import override_settings
 
+from django_sessionlog import IterateRequest, IterateResponse, checks
 from django_sessionlog.checks import check_settings
 
-from .logs import django_admin
+from .logs import REPO, django_admin
 
 
 def errors_for(value: Any) -> list[Error]:
@@ -280,49 +284,196 @@ def test_check_is_registered_with_django(tmp_path: Path) -> None:
     assert "django_sessionlog.E002" in found
 
 
-# --- named where no system check runs (servers, the sessionlog commands) ----
+# --- named where no system check runs (servers, workers), once, unless silenced
 
 
-def test_ready_logs_each_problem_at_error_with_its_id(caplog: pytest.LogCaptureFixture) -> None:
-    from django_sessionlog.checks import log_problems
+@pytest.fixture
+def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a process that has said nothing yet."""
+    monkeypatch.setattr(checks, "_said", set())
+
+
+def said(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage() for r in caplog.records if r.name == "django_sessionlog" and r.levelno == logging.ERROR
+    ]
+
+
+def test_log_problems_logs_each_problem_at_error_with_its_id(
+    fresh_process: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with override_settings(SESSIONLOG={"PTAH": "x.jsonl"}), caplog.at_level(logging.ERROR):
+        checks.log_problems()
+    [problem, off] = said(caplog)
+    assert "unknown key 'PTAH' (did you mean 'PATH'?)" in problem
+    assert "django_sessionlog.E002" in problem
+    assert off == "django_sessionlog: sessions are not logged: SESSIONLOG['PATH'] is not set."
+
+
+def test_log_problems_says_each_problem_once_per_process(
+    fresh_process: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        with override_settings(SESSIONLOG={"PATH": "x.jsonl", "PTAH": 1}):
+            checks.log_problems()
+            checks.log_problems()
+        with override_settings(SESSIONLOG={"PATH": "x.jsonl", "PTAH": 1, "FILE_MODE": "640"}):
+            checks.log_problems()
+    assert [m.split(" [")[1][:22] for m in said(caplog)] == [
+        "django_sessionlog.E002",
+        "django_sessionlog.E003",
+    ]
+
+
+def test_a_silenced_problem_is_never_said(fresh_process: None, caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        override_settings(
+            SESSIONLOG={"PTAH": "x.jsonl", "FILE_MODE": "640"},
+            SILENCED_SYSTEM_CHECKS=["django_sessionlog.E002"],
+        ),
+        caplog.at_level(logging.ERROR),
+    ):
+        checks.log_problems()
+        found = checks.problems()
+    assert [m for m in said(caplog) if "PTAH" in m] == []
+    assert any("FILE_MODE" in m for m in said(caplog))
+    assert [p for p in found if "PTAH" in p] == []
+    assert any("FILE_MODE" in p for p in found)
+
+
+def test_nothing_silenced_says_nothing_more_not_even_that_path_is_unset(
+    fresh_process: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with (
+        override_settings(SESSIONLOG={"PTAH": "x.jsonl"}, SILENCED_SYSTEM_CHECKS=["django_sessionlog.E002"]),
+        caplog.at_level(logging.DEBUG),
+    ):
+        checks.log_problems()
+    assert caplog.records == []
+
+
+def test_what_django_check_reported_is_not_logged_again(
+    fresh_process: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django.core import checks as django_checks
 
     with override_settings(SESSIONLOG={"PTAH": "x.jsonl"}), caplog.at_level(logging.ERROR):
-        log_problems()
-    said = [(r.name, r.levelno, r.getMessage()) for r in caplog.records]
-    assert said[0][:2] == ("django_sessionlog", logging.ERROR)
-    assert "unknown key 'PTAH' (did you mean 'PATH'?)" in said[0][2]
-    assert "django_sessionlog.E002" in said[0][2]
-    assert said[1][2] == "django_sessionlog: sessions are not logged: SESSIONLOG['PATH'] is not set."
-    assert len(said) == 2
+        assert "django_sessionlog.E002" in [m.id for m in django_checks.run_checks()]
+        checks.log_problems()
+    assert said(caplog) == []
 
 
-def test_ready_says_nothing_of_good_settings(caplog: pytest.LogCaptureFixture) -> None:
-    from django_sessionlog.checks import log_problems
-
+def test_log_problems_says_nothing_of_good_settings(
+    fresh_process: None, caplog: pytest.LogCaptureFixture
+) -> None:
     with override_settings(SESSIONLOG={"PATH": "x.jsonl"}), caplog.at_level(logging.DEBUG):
-        log_problems()
+        checks.log_problems()
     assert caplog.records == []
+
+
+@pytest.mark.parametrize("first", ["request", "session"])
+def test_the_first_request_or_session_says_the_problems_then_stops_listening(
+    first: str,
+    fresh_process: None,
+    caplog: pytest.LogCaptureFixture,
+    request_fill: IterateRequest,
+    accepted: IterateResponse,
+) -> None:
+    from django.core.signals import request_started
+
+    from django_sessionlog.apps import _FIRST_USE, _first_use
+    from django_sessionlog.write.signals import iterate_finished
+
+    request_started.connect(_first_use, dispatch_uid=_FIRST_USE)
+    iterate_finished.connect(_first_use, dispatch_uid=_FIRST_USE)
+    session = {"request": request_fill, "response": accepted}
+    with override_settings(SESSIONLOG={"PTAH": "x.jsonl"}), caplog.at_level(logging.ERROR):
+        if first == "request":
+            request_started.send(sender=None)
+        else:
+            iterate_finished.send(sender=None, **session)
+        assert len(said(caplog)) == 2
+        checks._said.clear()
+        request_started.send(sender=None)
+        iterate_finished.send(sender=None, **session)
+    assert len(said(caplog)) == 2
+    assert not request_started.disconnect(dispatch_uid=_FIRST_USE)
+    assert not iterate_finished.disconnect(dispatch_uid=_FIRST_USE)
 
 
 MISSPELLED = """
 SECRET_KEY = "x"
 INSTALLED_APPS = ["django_sessionlog"]
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "no_urls"
 SESSIONLOG = {"PTAH": "sessions.jsonl"}
 """
 
+# What gunicorn's and uvicorn's workers do: the WSGI application, then requests; no system check.
+SERVE_TWO_REQUESTS = """
+import io, sys
+from django.core.wsgi import get_wsgi_application
+app = get_wsgi_application()
+print("ready", file=sys.stderr, flush=True)
+for _ in range(2):
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "x", "SERVER_PORT": "80",
+               "wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr}
+    b"".join(app(environ, lambda status, headers: None))
+"""
+
+
+def _misspelled_project(tmp_path: Path, extra: str = "") -> dict[str, str]:
+    (tmp_path / "misspelled.py").write_text(MISSPELLED + extra)
+    (tmp_path / "no_urls.py").write_text("urlpatterns = []\n")
+    return {"DJANGO_SETTINGS_MODULE": "misspelled"}
+
+
+def _serve(tmp_path: Path, env_extra: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO)]), **env_extra}
+    return subprocess.run(
+        [sys.executable, "-c", SERVE_TWO_REQUESTS],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
 
 @pytest.mark.slow
-def test_a_misspelled_key_is_printed_at_start_up_with_no_logging_configured(tmp_path: Path) -> None:
-    # As under gunicorn: no system checks run, no LOGGING set; Python's own
-    # last-resort handler prints the app's ERROR to stderr.
-    (tmp_path / "misspelled.py").write_text(MISSPELLED)
-    result = django_admin(
-        "sessionlog", "schema", env_extra={"DJANGO_SETTINGS_MODULE": "misspelled"}, path=tmp_path
-    )
+def test_a_server_names_a_misspelled_key_once_with_no_logging_configured(tmp_path: Path) -> None:
+    # No system checks, no LOGGING: Python's last-resort handler prints the app's ERROR to stderr.
+    result = _serve(tmp_path, _misspelled_project(tmp_path))
     assert result.returncode == 0, result.stderr
-    assert '"title": "session.iterate.v1"' in result.stdout
-    assert "SESSIONLOG has an unknown key 'PTAH' (did you mean 'PATH'?)" in result.stderr
-    assert "sessions are not logged" in result.stderr
+    start, served = result.stderr.split("ready\n")
+    assert "PTAH" not in start  # at the first request, not while the app is loading
+    assert served.count("SESSIONLOG has an unknown key 'PTAH' (did you mean 'PATH'?)") == 1
+    assert served.count("sessions are not logged") == 1
+
+
+@pytest.mark.slow
+def test_a_server_never_names_a_silenced_problem(tmp_path: Path) -> None:
+    env = _misspelled_project(tmp_path, 'SILENCED_SYSTEM_CHECKS = ["django_sessionlog.E002"]\n')
+    result = _serve(tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert "PTAH" not in result.stderr
+    assert "django_sessionlog" not in result.stderr
+
+
+@pytest.mark.slow
+def test_manage_py_check_says_each_problem_once(tmp_path: Path) -> None:
+    result = django_admin("check", env_extra=_misspelled_project(tmp_path), path=tmp_path)
+    assert result.returncode == 1
+    assert (result.stdout + result.stderr).count("unknown key 'PTAH'") == 1
+    assert "django_sessionlog.E002" in result.stderr
+
+
+@pytest.mark.slow
+def test_manage_py_check_honours_silenced_checks(tmp_path: Path) -> None:
+    env = _misspelled_project(tmp_path, 'SILENCED_SYSTEM_CHECKS = ["django_sessionlog.E002"]\n')
+    result = django_admin("check", env_extra=env, path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "PTAH" not in result.stdout + result.stderr
 
 
 def test_a_dotted_path_whose_module_raises_on_import_is_e004_not_a_failed_start(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.test import override_settings
 
-from django_sessionlog.conf import DEFAULTS, conf
+from django_sessionlog import conf as conf_module
+from django_sessionlog.checks import check_settings
+from django_sessionlog.conf import DEFAULTS, SCRUB_OPTIONS, Settings, conf
 from django_sessionlog.scrubbing import DEFAULT_KEYS
 
 
@@ -49,3 +51,34 @@ def test_changing_what_scrub_returns_never_changes_the_defaults() -> None:
     with override_settings(SESSIONLOG={}):
         conf.SCRUB["KEYS"].append("mine")
         assert "mine" not in conf.SCRUB["KEYS"]
+
+
+def test_each_default_is_stated_once_in_the_package_in_the_settings_table() -> None:
+    import pathlib
+
+    package = pathlib.Path(conf_module.__file__).parent
+    for literal in ('"validatord"', "0o640", '"X-Lakehouse-Trace-Id"'):
+        found = [
+            (path.name, line.strip())
+            for path in sorted(package.rglob("*.py"))
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if literal in line
+        ]
+        assert len(found) == 1, found
+        assert found[0][0] == "conf.py"
+        assert found[0][1].split(" = Setting(")[0] in DEFAULTS
+
+
+def test_every_row_of_the_table_is_read_by_its_accessor() -> None:
+    with override_settings(SESSIONLOG={}):
+        for row in Settings.table():
+            assert getattr(conf, row.name) == row.read(row.default)
+    assert list(DEFAULTS) == [row.name for row in Settings.table()]
+    assert DEFAULTS["SCRUB"] == {option.name: option.default for option in SCRUB_OPTIONS}
+
+
+def test_a_wrong_type_message_shows_the_tables_default() -> None:
+    with override_settings(SESSIONLOG={"FILE_MODE": "640", "DAEMON": 3}):
+        [mode, daemon] = sorted(check_settings(), key=lambda m: m.msg)
+    assert "an integer such as 0o640" in daemon.msg + mode.msg
+    assert {mode.hint, daemon.hint} == {"The default is 0o640.", "The default is 'validatord'."}

@@ -9,8 +9,10 @@ import re
 from typing import Any
 
 import pytest
+from django.test import override_settings
 
 from django_sessionlog import scrubbing
+from django_sessionlog.conf import conf
 from django_sessionlog.scrubbing import Finding, build, iban_checksum, luhn
 
 from .fake_secrets import CUT_SHORT_KEY, LOOKALIKES, PII, PII_LOOKALIKES, SECRETS
@@ -103,7 +105,7 @@ def test_scrubbing_twice_changes_nothing_more_and_markers_are_never_found_again(
 
 def test_every_finding_has_a_name_the_scrubber_lists() -> None:
     names = set(ALL_PII.names)
-    assert set(scrubbing.SECRET_NAMES) | set(scrubbing.PII_NAMES) == names
+    assert set(build().names) | set(scrubbing.PII_NAMES) == names
     assert {name for name, _, _ in SECRETS + PII} == names
 
 
@@ -282,12 +284,15 @@ def test_a_configuration_it_cannot_use_raises_instead_of_scrubbing_nothing(
         build(**arguments)
 
 
-def test_from_setting_fills_missing_keys_with_the_defaults() -> None:
-    scrubber = scrubbing.from_setting({"PII": ["email"]})
+def test_from_setting_of_a_partial_scrub_setting_has_the_defaults_of_the_settings_table() -> None:
+    with override_settings(SESSIONLOG={"SCRUB": {"PII": ["email"]}}):
+        scrubber = scrubbing.from_setting(conf.SCRUB)
     assert scrubber.keys == scrubbing.DEFAULT_KEYS
     assert "openai_key" in scrubber.names
     assert "email" in scrubber.names
-    assert "openai_key" in scrubbing.from_setting({"SECRETS": False}, secrets=True).names
+    with override_settings(SESSIONLOG={"SCRUB": {"SECRETS": False}}):
+        assert "openai_key" in scrubbing.from_setting(conf.SCRUB, secrets=True).names
+        assert "openai_key" not in scrubbing.from_setting(conf.SCRUB).names
 
 
 def test_a_long_artifact_of_many_keys_is_walked_with_a_bounded_key_cache() -> None:

@@ -23,14 +23,14 @@ from ..conf import conf
 from ..read.backwards import lines_from_end
 from ..read.files import READ_ERRORS, open_log, seekable
 from ..read.follow import follow
-from ..read.formatting import duration, plural, utc
-from ..read.rows import Tally, problems_of
+from ..read.formatting import duration, utc
+from ..read.rows import Tally, counted, problems_of
 from ..read.rules import Row
 from ..read.window import Window
 from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED, VERDICTS
 from . import USAGE
 from .arguments import current_file, parse_when, seconds, whole_number
-from .output import safe, to_terminal
+from .output import safe, skipped_lines, to_terminal
 
 HELP = "show the last rows, and follow new ones with -f"
 
@@ -75,15 +75,17 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
             for line in rows:
                 show(line)
             end -= partial  # follow from the start of a row still being written
-            _say_skipped(command, name, tally)
+            left_out = skipped_lines(tally)
+            if left_out:  # a log of garbage must not look empty
+                command.stderr.write(f"{name}: {left_out}")
         if options["follow"]:
             current = (lambda: paths.fill(conf.PATH, paths.today())) if templated else (lambda: name)
             for line in follow(current, handle=handle, offset=end, poll_interval=options["poll_interval"]):
-                row, problems = problems_of(line)
+                row, problems = counted(line, tally)
                 if row is not None and matches(row):
                     show(line)
-                elif problems:
-                    command.stderr.write(f"{name}: skipped a line that is not a v1 row: {problems[0]}")
+                elif problems:  # said as it comes: -f has no end to say it at
+                    command.stderr.write(f"{name}: left out an invalid line: {problems[0]}")
     except KeyboardInterrupt:
         return
     except READ_ERRORS as exc:
@@ -115,7 +117,7 @@ def _last_rows(handle: Any, end: int, wanted: int, matches: Match, tally: Tally)
     if end < 0:  # compressed or piped: no seeking back, so read it through
         kept: collections.deque[bytes] = collections.deque(maxlen=wanted)
         for line in handle:
-            row = _counted(line, tally)
+            row, _ = counted(line, tally)
             if row is not None and matches(row):
                 kept.append(line)
         return list(kept), 0
@@ -127,37 +129,11 @@ def _last_rows(handle: Any, end: int, wanted: int, matches: Match, tally: Tally)
             continue
         if len(found) == wanted:
             break
-        row = _counted(line, tally)
+        row, _ = counted(line, tally)
         if row is not None and matches(row):
             found.append(line)
     found.reverse()
     return found, partial
-
-
-def _counted(line: bytes, tally: Tally) -> Row | None:
-    row, problems = problems_of(line)
-    if row is None:
-        if problems:
-            tally.invalid += 1
-        else:
-            tally.skipped += 1
-    return row
-
-
-def _say_skipped(command: BaseCommand, name: str, tally: Tally) -> None:
-    """Say what was passed over, as validate would: a log of garbage does not look empty."""
-    parts = []
-    if tally.invalid:
-        parts.append(
-            plural(tally.invalid, "line")
-            + " that "
-            + ("is" if tally.invalid == 1 else "are")
-            + " not v1 rows"
-        )
-    if tally.skipped:
-        parts.append(plural(tally.skipped, "row") + " of another schema")
-    if parts:
-        command.stderr.write(f"{name}: skipped {' and '.join(parts)} (sessionlog validate {name} lists them)")
 
 
 def _matcher(options: dict[str, Any]) -> Match:

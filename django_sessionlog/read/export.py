@@ -62,7 +62,7 @@ def export(
     to: str,
     *,
     window: Window = Window(),
-    file_mode: int = 0o640,
+    file_mode: int,
 ) -> Exported:
     """Export each source into ``to``; see the module's docstring.
 

@@ -80,6 +80,20 @@ def problems_of(line: bytes, strict: bool = False) -> tuple[Row | None, list[str
         return None, exc.problems
 
 
+def counted(line: bytes, tally: Tally, strict: bool = False) -> tuple[Row | None, list[str]]:
+    """``problems_of`` the line, counted in ``tally``: the one place a line is counted, for every reader."""
+    row, problems = problems_of(line, strict)
+    tally.lines += 1
+    if row is not None:
+        tally.valid += 1
+    elif problems:
+        tally.invalid += 1
+        tally.torn += problems[0] == TORN
+    else:
+        tally.skipped += 1
+    return row, problems
+
+
 def iter_rows(
     names: Sequence[str | Part],
     tally: Tally,
@@ -109,21 +123,13 @@ def iter_rows(
                     handle if part.end is None else lines_in(handle, part.start, part.end)
                 )
                 for number, line in enumerate(lines, 1):
-                    tally.lines += 1
                     if on_line is not None:
                         on_line(len(line))
-                    row, problems = problems_of(line, strict)
+                    row, problems = counted(line, tally, strict)
                     if row is not None:
-                        tally.valid += 1
                         yield name, number, line, row
-                    else:
-                        if problems:
-                            tally.invalid += 1
-                            tally.torn += problems[0] == TORN
-                        else:
-                            tally.skipped += 1
-                        if on_problem is not None:
-                            on_problem(Problem(name, number, offset, len(line), problems))
+                    elif on_problem is not None:
+                        on_problem(Problem(name, number, offset, len(line), problems))
                     offset += len(line)
         except READ_ERRORS as exc:
             tally.unreadable.append((name, str(exc) or type(exc).__name__))

@@ -11,12 +11,13 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..conf import DEFAULTS
 from ..row import ATTEMPT_KEYS, KEYS, SCHEMA_VERSION, USAGE_KEY_NAMES, Key, usage_problem
 from .records import SessionRecord
 
 logger = logging.getLogger("django_sessionlog")
 
-DEFAULT_DAEMON = "validatord"
+DEFAULT_DAEMON: str = DEFAULTS["DAEMON"]
 
 Row = dict[str, Any]
 

@@ -14,7 +14,7 @@ import dataclasses
 import threading
 from typing import Any
 
-from ..conf import conf
+from ..conf import Settings, conf
 from ..row import ERROR_LIMIT, INFRA_ERROR, PROMPT_LIMIT, trim
 from ..scrubbing import Scrubber, from_setting
 from .records import SessionRecord
@@ -35,7 +35,7 @@ def get_scrubber() -> Scrubber | None:
     closed instead of writing rows unscrubbed.
     """
     global _current
-    given = conf.given("SCRUB")
+    given = Settings.SCRUB.value()
     source, copy, built = _current
     if given is not source or given != copy:
         with _lock:

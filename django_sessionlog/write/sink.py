@@ -43,6 +43,7 @@ import weakref
 from dataclasses import dataclass
 
 from .. import paths
+from ..conf import DEFAULTS
 from ..jsonl import encode_line
 from .encoding import DEFAULT_DAEMON, as_row
 from .records import SessionRecord
@@ -102,7 +103,7 @@ class SessionLogger:
         path: str | os.PathLike[str],
         *,
         daemon: str = DEFAULT_DAEMON,
-        file_mode: int = 0o640,
+        file_mode: int = DEFAULTS["FILE_MODE"],
         raise_errors: bool = False,
     ) -> None:
         self.path = os.fspath(path)

@@ -12,9 +12,8 @@ from django.test import override_settings
 
 from django_sessionlog import paths
 from django_sessionlog.read.export import export_name
-from django_sessionlog.row import KEY_NAMES
 
-from ..logs import row, sessionlog, write_log
+from ..logs import KEY_NAMES, row, sessionlog, write_log
 from .test_query import USAGE_SHOWN
 
 

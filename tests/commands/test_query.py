@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from django_sessionlog.read import columns
-from django_sessionlog.row import KEY_NAMES
 
-from ..logs import DROP, row, sessionlog, write_log
+from ..logs import DROP, KEY_NAMES, row, sessionlog, write_log
 
 
 def query(sql: str, *files: Path | str, fmt: str = "--json") -> tuple[list[dict[str, Any]], str, int]:

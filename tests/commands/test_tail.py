@@ -352,10 +352,27 @@ def test_a_log_of_garbage_says_what_was_skipped(tmp_path: Path) -> None:
     log = write_log(tmp_path / "s.jsonl", b"garbage\n", b"{}\n", row(schema="session.iterate.v2"))
     out, err, status = sessionlog("tail", str(log))
     assert (out, status) == ("", 0)
-    assert f"{log}: skipped 2 lines that are not v1 rows and 1 row of another schema" in err
-    assert f"sessionlog validate {log}" in err
+    assert f"{log}: left out 2 invalid lines and 1 row of another schema" in err
+    assert "(run `sessionlog validate` to see them)" in err
 
 
 def test_a_clean_log_says_nothing_on_stderr(tmp_path: Path) -> None:
     _, err, _ = sessionlog("tail", str(write_log(tmp_path / "s.jsonl", row())))
     assert err == ""
+
+
+@pytest.mark.slow
+def test_follow_says_each_invalid_line_as_it_comes_in_the_readers_words(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl")
+    follower = Follower(str(log))
+    try:
+        append(log, "ready")
+        assert follower.ids(1) == ["ready"]
+        with open(log, "ab") as out:
+            out.write(b"garbage\n" + line(row(schema="session.iterate.v2")))
+        append(log, "after")
+        assert follower.ids(1) == ["after"]
+        assert follower.said(f"{log}: left out an invalid line: not JSON")
+    finally:
+        _, err = follower.interrupt()
+    assert "another schema" not in err  # skipped quietly, as every reader skips it

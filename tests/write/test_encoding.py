@@ -8,9 +8,9 @@ import pytest
 
 from django_sessionlog import SessionAttemptRecord, SessionRecord, Usage
 from django_sessionlog.jsonl import encode_line
-from django_sessionlog.row import KEY_NAMES
 from django_sessionlog.write.encoding import as_row, format_timestamp, now_timestamp
 
+from ..logs import KEY_NAMES
 from ..test_jsonl import artifact_line, strict_loads
 
 

@@ -19,8 +19,10 @@ from django_sessionlog import (
 )
 from django_sessionlog.jsonl import encode_line
 from django_sessionlog.read.rules import InvalidRow, decode_row
-from django_sessionlog.row import KEY_NAMES
 from django_sessionlog.write.encoding import as_row
+
+from ..logs import KEY_NAMES
+from ..logs import row as valid_row
 
 REQUEST = IterateRequest(trace_id="t1", kind="fill", model="m", provider="p", prompt="x", max_iterations=3)
 
@@ -163,8 +165,6 @@ READER_BAD = [
 def test_a_reader_rejects_negative_counts_and_parts_larger_than_their_whole(
     usage: Any, said: str, where: str
 ) -> None:
-    from ..logs import row as valid_row
-
     line = valid_row()
     if where == "row":
         line["usage"] = usage
@@ -179,8 +179,6 @@ def test_a_reader_rejects_negative_counts_and_parts_larger_than_their_whole(
 
 
 def test_a_reader_accepts_usage_and_gives_it_typed() -> None:
-    from ..logs import row as valid_row
-
     line = valid_row(usage={"input_tokens": 9, "output_tokens": 3, "cache_read_tokens": 9})
     line["attempts"][1]["usage"] = {"input_tokens": 9, "output_tokens": 3}
     decoded = decode_row(encode_line(line))
