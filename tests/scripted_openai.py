@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ class Prose:
     """An answer of text with no JSON in it."""
 
     text: str = "Sure! I have thought about this carefully and the plan above covers everything."
+    usage: dict[str, Any] | None = None  # instead of usage_for(attempt)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Json:
     """An answer holding this JSON value (as a tool call when the request has tools)."""
 
     value: Any
+    usage: dict[str, Any] | None = None  # instead of usage_for(attempt)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,15 @@ class Status:
     code: int = 500
 
 
-Answer = Prose | Json | Status
+@dataclass(frozen=True)
+class Slow:
+    """A valid answer that takes this long to come."""
+
+    seconds: float
+    answer: Prose | Json
+
+
+Answer = Prose | Json | Status | Slow
 PROSE = Prose()
 
 
@@ -86,7 +97,7 @@ def _completion(body: Mapping[str, Any], answer: Prose | Json, attempt: int) -> 
         "created": 1_765_000_000,
         "model": body.get("model", ""),
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason}],
-        "usage": usage_for(attempt),
+        "usage": usage_for(attempt) if answer.usage is None else answer.usage,
     }
 
 
@@ -99,7 +110,7 @@ class ScriptedServer:
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.01,), daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -118,6 +129,9 @@ class ScriptedServer:
             return 404, {"error": {"message": f"no script for model {body.get('model')!r}", "type": "not_found"}}
         attempt = attempt_of(body)
         answer = script[min(attempt, len(script)) - 1]
+        if isinstance(answer, Slow):
+            time.sleep(answer.seconds)
+            answer = answer.answer
         if isinstance(answer, Status):
             return answer.code, {"error": {"message": f"scripted HTTP {answer.code}", "type": "server_error"}}
         return 200, _completion(body, answer, attempt)
