@@ -34,9 +34,10 @@ class Prose:
 
 @dataclass(frozen=True)
 class Json:
-    """An answer holding this JSON value (as a tool call when the request has tools)."""
+    """An answer holding this JSON value (as a tool call when the request has tools: ``tool``, or the first)."""
 
     value: Any
+    tool: str | None = None
     usage: dict[str, Any] | None = None  # instead of usage_for(attempt)
 
 
@@ -80,7 +81,7 @@ def _completion(body: Mapping[str, Any], answer: Prose | Json, attempt: int) -> 
     if isinstance(answer, Prose):
         message["content"] = answer.text
     elif body.get("tools"):
-        name = body["tools"][0]["function"]["name"]
+        name = answer.tool or body["tools"][0]["function"]["name"]
         message["tool_calls"] = [
             {
                 "id": f"call_{attempt}",
