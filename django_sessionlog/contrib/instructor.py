@@ -19,9 +19,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from instructor import AsyncInstructor, Instructor
-from instructor.core.exceptions import InstructorRetryException, ResponseParsingError
-from instructor.core.hooks import Hooks
+try:
+    from instructor import AsyncInstructor, Instructor
+    from instructor.core.exceptions import InstructorRetryException, ResponseParsingError
+    from instructor.core.hooks import Hooks
+except ImportError as exc:
+    raise ImportError(
+        "django_sessionlog.contrib.instructor needs instructor: pip install 'django-sessionlog[instructor]'"
+    ) from exc
 
 from ..write.records import (
     AttemptStatus,

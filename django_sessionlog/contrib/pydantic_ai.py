@@ -21,11 +21,16 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any
 
-from pydantic import ValidationError
-from pydantic_ai import Agent
-from pydantic_ai.capabilities import AbstractCapability
-from pydantic_ai.exceptions import ModelRetry, ToolRetryError, UnexpectedModelBehavior
-from pydantic_ai.messages import ModelRequest, ModelResponse, RetryPromptPart
+try:
+    from pydantic import ValidationError
+    from pydantic_ai import Agent
+    from pydantic_ai.capabilities import AbstractCapability
+    from pydantic_ai.exceptions import ModelRetry, ToolRetryError, UnexpectedModelBehavior
+    from pydantic_ai.messages import ModelRequest, ModelResponse, RetryPromptPart
+except ImportError as exc:
+    raise ImportError(
+        "django_sessionlog.contrib.pydantic_ai needs pydantic-ai: pip install 'django-sessionlog[pydantic-ai]'"
+    ) from exc
 
 from ..write.records import AttemptStatus, IterateAttempt, IterateFailure, IterateRequest, IterateResponse, Usage
 from ..write.session import IterateSession, iterate_session
