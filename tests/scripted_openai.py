@@ -127,7 +127,9 @@ class ScriptedServer:
             self.bodies.append(body)
         script = self.scripts.get(str(body.get("model")))
         if not script:
-            return 404, {"error": {"message": f"no script for model {body.get('model')!r}", "type": "not_found"}}
+            return 404, {
+                "error": {"message": f"no script for model {body.get('model')!r}", "type": "not_found"}
+            }
         attempt = attempt_of(body)
         answer = script[min(attempt, len(script)) - 1]
         if isinstance(answer, Slow):

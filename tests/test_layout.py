@@ -102,7 +102,8 @@ def test_only_tracing_imports_opentelemetry() -> None:
 
 
 @pytest.mark.parametrize(
-    ("library", "adapter"), [("instructor", "contrib/instructor.py"), ("pydantic_ai", "contrib/pydantic_ai.py")]
+    ("library", "adapter"),
+    [("instructor", "contrib/instructor.py"), ("pydantic_ai", "contrib/pydantic_ai.py")],
 )
 def test_each_integrations_library_is_imported_by_its_adapter_alone(library: str, adapter: str) -> None:
     found = {

@@ -45,7 +45,9 @@ print("rest_framework" in sys.modules, "duckdb" in sys.modules, "instructor" in 
 
 
 @pytest.mark.slow
-def test_a_host_without_rest_framework_duckdb_instructor_or_pydantic_ai_logs_and_validates(tmp_path: Path) -> None:
+def test_a_host_without_rest_framework_duckdb_instructor_or_pydantic_ai_logs_and_validates(
+    tmp_path: Path,
+) -> None:
     log = tmp_path / "sessions.jsonl"
     result = subprocess.run(
         [sys.executable, "-c", HIDDEN, str(log), str(REPO)],

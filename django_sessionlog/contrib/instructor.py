@@ -57,7 +57,9 @@ class _Config:
     roster_check: RosterCheck | None
 
 
-def logged(client: Client, *, kind: str, provider: str = "", roster_check: RosterCheck | None = None) -> Client:
+def logged(
+    client: Client, *, kind: str, provider: str = "", roster_check: RosterCheck | None = None
+) -> Client:
     """Log every structured call of an instructor client as one session; returns the same client.
 
     Works on sync and async clients (``instructor.from_openai(OpenAI())`` and
@@ -265,7 +267,9 @@ class _Call:
     def _current(self, answered: bool = False) -> _Attempt | None:
         attempt = self.attempts[-1] if self.attempts else None
         if attempt is None or (answered and not attempt.answered):
-            logger.warning("django_sessionlog: instructor reported an answer the adapter did not see asked for")
+            logger.warning(
+                "django_sessionlog: instructor reported an answer the adapter did not see asked for"
+            )
             return None
         return attempt
 
@@ -325,9 +329,13 @@ class _Call:
         for attempt in answered:
             kind, error = attempt.kind, attempt.error
             if kind is None:
-                logger.warning("django_sessionlog: %s (instructor attempt %d)", UNKNOWN_VERDICT, attempt.iteration)
+                logger.warning(
+                    "django_sessionlog: %s (instructor attempt %d)", UNKNOWN_VERDICT, attempt.iteration
+                )
                 kind, error = recording.VALIDATION_FAILED, UNKNOWN_VERDICT
-            history.append(IterateAttempt(attempt.iteration, AttemptStatus(kind, error), attempt.span_id, attempt.usage))
+            history.append(
+                IterateAttempt(attempt.iteration, AttemptStatus(kind, error), attempt.span_id, attempt.usage)
+            )
         return history
 
     def send(self) -> None:

@@ -32,7 +32,14 @@ except ImportError as exc:
         "django_sessionlog.contrib.pydantic_ai needs pydantic-ai: pip install 'django-sessionlog[pydantic-ai]'"
     ) from exc
 
-from ..write.records import AttemptStatus, IterateAttempt, IterateFailure, IterateRequest, IterateResponse, Usage
+from ..write.records import (
+    AttemptStatus,
+    IterateAttempt,
+    IterateFailure,
+    IterateRequest,
+    IterateResponse,
+    Usage,
+)
 from ..write.session import IterateSession, iterate_session
 from . import recording
 
@@ -40,7 +47,9 @@ logger = logging.getLogger("django_sessionlog")
 
 #: What pydantic-ai asks for after an answer with no output in it ("Please
 #: include your response in a tool call.", "Please return text or call a tool.").
-_NO_OUTPUT = re.compile(r"Please (?:(?:return text|include your response in a tool call|call a tool|return an image)(?: or )?)+\.\Z")
+_NO_OUTPUT = re.compile(
+    r"Please (?:(?:return text|include your response in a tool call|call a tool|return an image)(?: or )?)+\.\Z"
+)
 #: pydantic's prefixes before the text a validator raised with.
 _RAISED_PREFIXES = {"value_error": "Value error, ", "assertion_error": "Assertion failed, "}
 
@@ -72,7 +81,9 @@ class logged_run:  # noqa: N801 (used as a function: `with logged_run(kind=...)`
         if max_iterations is not None and (
             isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 1
         ):
-            raise ValueError(f"logged_run(): max_iterations must be a positive integer or None, got {max_iterations!r}")
+            raise ValueError(
+                f"logged_run(): max_iterations must be a positive integer or None, got {max_iterations!r}"
+            )
         self._config = _Config(kind, provider, max_iterations)
         self._tokens: list[Token[_Config | None]] = []
 
@@ -103,7 +114,7 @@ def _install() -> None:
         original: Callable[..., Any] = Agent.iter
 
         @functools.wraps(original)
-        def iter(self: Agent[Any, Any], *args: Any, **kwargs: Any) -> Any:  # noqa: A001 (Agent's own name)
+        def iter(self: Agent[Any, Any], *args: Any, **kwargs: Any) -> Any:
             config = _active.get()
             if config is not None:
                 try:
@@ -186,7 +197,9 @@ class _SessionCapability(AbstractCapability[Any]):
                 max_iterations=config.max_iterations or self.allowed,
             )
             # The agent's class: an Agent (a dataclass) is not hashable, and Django keys its cache by sender.
-            session = iterate_session(request, sender=type(ctx.agent) if getattr(ctx, "agent", None) is not None else Agent)
+            session = iterate_session(
+                request, sender=type(ctx.agent) if getattr(ctx, "agent", None) is not None else Agent
+            )
             session.__enter__()
         except Exception:
             recording.adapter_failed("could not start logging a pydantic-ai run", raise_errors=False)
@@ -240,7 +253,7 @@ class _SessionCapability(AbstractCapability[Any]):
         session.fail(recording.error_text(exc))
 
     def _history(self) -> list[IterateAttempt]:
-        history = []
+        history: list[IterateAttempt] = []
         for answer in self.answers:
             if answer.verdict is None:
                 continue  # a tool step: the answer called tools that ran; its tokens count in the total
@@ -262,7 +275,9 @@ def verdict_of_parts(parts: Sequence[Any]) -> tuple[str, str] | None:
     verdicts = [verdict_of_retry(part) for part in parts if isinstance(part, RetryPromptPart)]
     if not verdicts:
         return None
-    kind = recording.NO_JSON if all(k == recording.NO_JSON for k, _ in verdicts) else recording.VALIDATION_FAILED
+    kind = (
+        recording.NO_JSON if all(k == recording.NO_JSON for k, _ in verdicts) else recording.VALIDATION_FAILED
+    )
     return kind, "; ".join(error for _, error in verdicts if error)
 
 
@@ -275,7 +290,9 @@ def verdict_of_content(content: object) -> tuple[str, str]:
     """A retry prompt's content: pydantic-ai's own text or a ``ModelRetry`` message, or pydantic's error details."""
     if isinstance(content, str):
         return (recording.NO_JSON if _NO_OUTPUT.match(content) else recording.VALIDATION_FAILED), content
-    errors = [item for item in content if isinstance(item, dict)] if isinstance(content, (list, tuple)) else []
+    errors = (
+        [item for item in content if isinstance(item, dict)] if isinstance(content, (list, tuple)) else []
+    )
     kind = (
         recording.NO_JSON
         if errors and all(item.get("type") == "json_invalid" for item in errors)
@@ -311,7 +328,9 @@ def _prompt(prompt: object) -> str:
         return ""
     text = recording.message_text(prompt)
     if text is None:
-        logger.warning("django_sessionlog: could not read the pydantic-ai run's prompt; the row is written without it")
+        logger.warning(
+            "django_sessionlog: could not read the pydantic-ai run's prompt; the row is written without it"
+        )
         return ""
     return text
 

@@ -132,7 +132,9 @@ def last_user_text(messages: object, source: str) -> str:
             role = message.get("role") if isinstance(message, dict) else getattr(message, "role", None)
             if role != "user":
                 continue
-            content = message.get("content") if isinstance(message, dict) else getattr(message, "content", None)
+            content = (
+                message.get("content") if isinstance(message, dict) else getattr(message, "content", None)
+            )
             text = message_text(content)
             if text is not None:
                 return text

@@ -115,7 +115,12 @@ def _roster_check(kind: str, raise_errors: bool) -> RosterCheck | None:
     dotted = conf.ROSTER_CHECKS.get(kind)
     if not dotted:
         return None
-    return _guarded(lambda artifact: _import(dotted)(artifact), dotted, raise_errors)
+
+    def check(artifact: dict[str, Any] | None) -> Any:
+        # Imported at the check, inside its guard: a wrong path costs the key, not the row.
+        return _import(dotted)(artifact)
+
+    return _guarded(check, dotted, raise_errors)
 
 
 def _guarded(check: Callable[[dict[str, Any] | None], Any], name: str, raise_errors: bool) -> RosterCheck:

@@ -18,7 +18,7 @@ from tenacity import Retrying, stop_after_attempt, stop_after_delay
 from django_sessionlog.contrib.instructor import allowed_attempts, logged
 from django_sessionlog.testing import capture_sessions
 
-from ..otel import Spans, span_id
+from ..otel import Spans, span_id, trace_id
 from ..scripted_openai import ScriptedServer, refused_url, usage_for
 from .conftest import GOOD, PROMPT, Exploding, Fill, user_messages
 
@@ -36,10 +36,17 @@ class Result:
     def key(self) -> tuple[Any, ...]:
         raw = getattr(self.value, "_raw_response", None)
         # instructor makes a subclass of the response model per call: compare by name.
-        return type(self.value).__qualname__, self.value.model_dump(), None if raw is None else raw.model_dump()
+        return (
+            type(self.value).__qualname__,
+            self.value.model_dump(),
+            None if raw is None else raw.model_dump(),
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Result) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(type(self.value).__qualname__)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.value, name)
@@ -55,7 +62,9 @@ def clients() -> Iterator[list[Any]]:
             client.close()  # the async tests close theirs inside their own event loop
 
 
-def sync_client(clients: list[Any], base_url: str, mode: instructor.Mode = instructor.Mode.TOOLS, **kw: Any) -> Any:
+def sync_client(
+    clients: list[Any], base_url: str, mode: instructor.Mode = instructor.Mode.TOOLS, **kw: Any
+) -> Any:
     raw = openai.OpenAI(base_url=base_url, api_key="test", max_retries=0, **kw)
     clients.append(raw)
     return instructor.from_openai(raw, mode=mode)
@@ -77,7 +86,11 @@ def call(client: Any, model: str, response_model: Any = Fill, max_retries: Any =
     try:
         return "result", Result(
             client.chat.completions.create(
-                model=model, response_model=response_model, max_retries=max_retries, messages=user_messages(), **kw
+                model=model,
+                response_model=response_model,
+                max_retries=max_retries,
+                messages=user_messages(),
+                **kw,
             )
         )
     except Exception as exc:
@@ -95,7 +108,9 @@ async def acall(client: Any, model: str, response_model: Any = Fill, max_retries
         return "raised", (type(exc), str(exc))
 
 
-def same_with_and_without(server: ScriptedServer, clients: list[Any], model: str, **kw: Any) -> tuple[Outcome, dict[str, Any]]:
+def same_with_and_without(
+    server: ScriptedServer, clients: list[Any], model: str, **kw: Any
+) -> tuple[Outcome, dict[str, Any]]:
     """Call bare, then logged: the same outcome and requests; the logged call's one row."""
     mode = kw.pop("mode", instructor.Mode.TOOLS)
     bare = call(sync_client(clients, server.base_url, mode), model, **kw)
@@ -160,7 +175,9 @@ def test_an_answer_that_always_fails_the_validator_is_max_iter_exhausted_with_ev
     assert "artifact" not in row
 
 
-def test_an_answer_that_never_holds_json_is_no_json_every_time(server: ScriptedServer, clients: list[Any]) -> None:
+def test_an_answer_that_never_holds_json_is_no_json_every_time(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
     _, row = same_with_and_without(server, clients, "prose", max_retries=1)
     assert row["final_verdict"] == "max_iter_exhausted"
     assert [kind for kind, _ in verdicts(row)] == ["no_json", "no_json"]
@@ -257,7 +274,9 @@ def test_create_with_completion_gives_the_model_and_the_completion_and_one_row(
 def test_a_call_without_a_response_model_is_not_a_session(server: ScriptedServer, clients: list[Any]) -> None:
     client = logged(sync_client(clients, server.base_url), kind="fill")
     with capture_sessions() as rows:
-        completion = client.chat.completions.create(model="good", response_model=None, messages=user_messages())
+        completion = client.chat.completions.create(
+            model="good", response_model=None, messages=user_messages()
+        )
     assert completion.choices[0].message.tool_calls is None
     assert rows == []
 
@@ -291,7 +310,7 @@ def test_async_create_with_completion(server: ScriptedServer, clients: list[Any]
             model="good", response_model=Fill, max_retries=1, messages=user_messages()
         )
         await close_async(clients)
-        return answer
+        return answer  # type: ignore[no-any-return]
 
     with capture_sessions() as rows:
         fill, completion = asyncio.run(run())
@@ -300,7 +319,9 @@ def test_async_create_with_completion(server: ScriptedServer, clients: list[Any]
     assert rows[0]["max_iterations"] == 2
 
 
-def test_the_receivers_policies_apply_redact_and_the_roster_checks(server: ScriptedServer, clients: list[Any]) -> None:
+def test_the_receivers_policies_apply_redact_and_the_roster_checks(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
     settings = {"REDACT": "tests.roster.scrub_prompt", "ROSTER_CHECKS": {"fill": "tests.roster.grounded"}}
     client = logged(sync_client(clients, server.base_url), kind="fill")
     with override_settings(SESSIONLOG=settings), capture_sessions() as rows:
@@ -309,7 +330,9 @@ def test_the_receivers_policies_apply_redact_and_the_roster_checks(server: Scrip
     assert rows[0]["grounded_in_roster"] is True, "W-1001 and W-1002 are on tests.roster's roster"
 
 
-def test_a_roster_check_given_to_logged_overrides_roster_checks(server: ScriptedServer, clients: list[Any]) -> None:
+def test_a_roster_check_given_to_logged_overrides_roster_checks(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
     checked: list[Any] = []
 
     def nobody_is_free(artifact: dict[str, Any] | None) -> bool:
@@ -317,7 +340,10 @@ def test_a_roster_check_given_to_logged_overrides_roster_checks(server: Scripted
         return False
 
     client = logged(sync_client(clients, server.base_url), kind="fill", roster_check=nobody_is_free)
-    with override_settings(SESSIONLOG={"ROSTER_CHECKS": {"fill": "tests.roster.grounded"}}), capture_sessions() as rows:
+    with (
+        override_settings(SESSIONLOG={"ROSTER_CHECKS": {"fill": "tests.roster.grounded"}}),
+        capture_sessions() as rows,
+    ):
         call(client, "good")
     assert checked == [GOOD]
     assert rows[0]["grounded_in_roster"] is False
@@ -337,16 +363,23 @@ def test_a_roster_check_that_raises_costs_only_grounded_in_roster(
     assert "roster check" in caplog.text
 
 
-def test_sampling_keeps_failures_whatever_the_rate(server: ScriptedServer, clients: list[Any], spans: Spans) -> None:
+def test_sampling_keeps_failures_whatever_the_rate(
+    server: ScriptedServer, clients: list[Any], spans: Spans
+) -> None:
     client = logged(sync_client(clients, server.base_url), kind="fill")
-    sampled = {"SAMPLE_RATES": {"fill": 0.0}, "OTEL_SPANS": True}  # spans: sessions with an id, which sampling needs
+    sampled = {
+        "SAMPLE_RATES": {"fill": 0.0},
+        "OTEL_SPANS": True,
+    }  # spans: sessions with an id, which sampling needs
     with override_settings(SESSIONLOG=sampled), capture_sessions() as rows:
         call(client, "good")
         call(client, "phantom", max_retries=0)
     assert [row["final_verdict"] for row in rows] == ["max_iter_exhausted"]
 
 
-def test_a_session_writes_one_line_to_the_file(server: ScriptedServer, clients: list[Any], tmp_path: Any) -> None:
+def test_a_session_writes_one_line_to_the_file(
+    server: ScriptedServer, clients: list[Any], tmp_path: Any
+) -> None:
     log = tmp_path / "sessions.jsonl"
     client = logged(sync_client(clients, server.base_url), kind="fill")
     with override_settings(SESSIONLOG={"PATH": str(log), "RAISE_ERRORS": True}):
@@ -374,8 +407,10 @@ def test_a_client_that_is_not_an_instructor_client_is_refused(clients: list[Any]
 
 
 def test_a_roster_check_that_is_not_callable_is_refused(clients: list[Any]) -> None:
+    not_a_check: Any = "tests.roster.grounded"
+    client = sync_client(clients, "http://127.0.0.1:9/v1")
     with pytest.raises(TypeError, match="roster_check must be callable"):
-        logged(sync_client(clients, "http://127.0.0.1:9/v1"), kind="fill", roster_check="tests.roster.grounded")  # type: ignore[arg-type]
+        logged(client, kind="fill", roster_check=not_a_check)
 
 
 def test_logged_twice_is_still_one_row_per_call(server: ScriptedServer, clients: list[Any]) -> None:
@@ -399,7 +434,9 @@ def test_odd_token_counts_cost_the_attempts_usage_and_a_warning_not_the_row(
     assert "not counts" in caplog.text
 
 
-def test_an_answer_without_usage_is_an_attempt_without_usage(server: ScriptedServer, clients: list[Any]) -> None:
+def test_an_answer_without_usage_is_an_attempt_without_usage(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
     _, row = same_with_and_without(server, clients, "no-usage", max_retries=0)
     assert row["attempts"][0].get("usage", {"input_tokens": 0, "output_tokens": 0}) == {
         "input_tokens": 0,
@@ -408,7 +445,10 @@ def test_an_answer_without_usage_is_an_attempt_without_usage(server: ScriptedSer
 
 
 def test_a_failure_inside_the_adapter_is_a_warning_and_the_call_goes_on(
-    server: ScriptedServer, clients: list[Any], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    server: ScriptedServer,
+    clients: list[Any],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from django_sessionlog.contrib import recording
 
@@ -426,7 +466,10 @@ def test_a_failure_inside_the_adapter_is_a_warning_and_the_call_goes_on(
 
 
 def test_an_artifact_that_is_not_json_costs_the_artifact_and_a_warning(
-    server: ScriptedServer, clients: list[Any], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    server: ScriptedServer,
+    clients: list[Any],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     def not_json(self: Any, **kwargs: Any) -> Any:
         raise ValueError("not serialisable")
@@ -459,7 +502,11 @@ def test_a_tenacity_retrying_is_read_for_max_iterations(server: ScriptedServer, 
     client = logged(sync_client(clients, server.base_url), kind="fill")
     with capture_sessions() as rows:
         call(client, "phantom", max_retries=Retrying(stop=stop_after_attempt(2), reraise=True))
-    assert (rows[0]["final_verdict"], rows[0]["iterations"], rows[0]["max_iterations"]) == ("max_iter_exhausted", 2, 2)
+    assert (rows[0]["final_verdict"], rows[0]["iterations"], rows[0]["max_iterations"]) == (
+        "max_iter_exhausted",
+        2,
+        2,
+    )
 
 
 @override_settings(SESSIONLOG={"OTEL_SPANS": True})
@@ -476,15 +523,19 @@ def test_each_attempt_is_a_span_around_its_request_and_the_row_keeps_its_id(
     client = logged(sync_client(clients, server.base_url, http_client=http), kind="fill")
     with capture_sessions() as rows:
         call(client, "fix")
-    attempt_spans = sorted((s for s in spans.finished() if s.name.startswith("attempt ")), key=lambda s: s.name)
+    attempt_spans = sorted(
+        (s for s in spans.finished() if s.name.startswith("attempt ")), key=lambda s: s.name
+    )
     session = spans.named("iterate fill")
-    assert [a["span_id"] for a in rows[0]["attempts"]] == [span_id(s) for s in attempt_spans] == during_request
+    assert (
+        [a["span_id"] for a in rows[0]["attempts"]] == [span_id(s) for s in attempt_spans] == during_request
+    )
     for number, span in enumerate(attempt_spans, start=1):
         assert span.parent is not None
-        assert span.parent.span_id == session.get_span_context().span_id
+        assert format(span.parent.span_id, "016x") == span_id(session)
         assert span.attributes is not None
         assert span.attributes["gen_ai.usage.input_tokens"] == 100 * number
-    assert rows[0]["session_id"] == format(session.get_span_context().trace_id, "032x")
+    assert rows[0]["session_id"] == trace_id(session)
 
 
 @override_settings(SESSIONLOG={"OTEL_SPANS": True})

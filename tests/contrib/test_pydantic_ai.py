@@ -19,7 +19,7 @@ from pydantic_ai.providers.openai import OpenAIProvider
 from django_sessionlog.contrib.pydantic_ai import details_text, logged_run, verdict_of_content
 from django_sessionlog.testing import capture_sessions
 
-from ..otel import Spans, span_id
+from ..otel import Spans, span_id, trace_id
 from ..scripted_openai import Json, ScriptedServer, refused_url, usage_for
 from .conftest import GOOD, PROMPT, Fill
 
@@ -50,7 +50,11 @@ def agent(
 ) -> Agent[None, Fill]:
     client = openai.AsyncOpenAI(base_url=base_url, api_key="test", max_retries=0, **kw)
     clients.append(client)
-    return Agent(OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client)), output_type=Fill, retries=retries)
+    return Agent(
+        OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client)),
+        output_type=Fill,
+        retries=retries,
+    )
 
 
 def run(an_agent: Agent[None, Fill], **kw: Any) -> Outcome:
@@ -124,7 +128,9 @@ def test_the_runs_own_retries_set_max_iterations(
     assert (rows[0]["iterations"], rows[0]["max_iterations"]) == (2, 2)
 
 
-def test_max_iterations_given_to_logged_run_wins(server: ScriptedServer, clients: list[openai.AsyncOpenAI]) -> None:
+def test_max_iterations_given_to_logged_run_wins(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI]
+) -> None:
     with capture_sessions() as rows, logged_run(kind="fill", max_iterations=9):
         run(agent(clients, server.base_url, "good"))
     assert rows[0]["max_iterations"] == 9
@@ -178,7 +184,9 @@ def test_an_output_validator_that_crashes_is_an_infra_error_and_the_same_excepti
     assert rows[0]["attempts"][0]["error"] == "RuntimeError: the shift calendar is down"
 
 
-def test_a_function_tool_step_is_not_an_attempt_but_its_tokens_count(clients: list[openai.AsyncOpenAI]) -> None:
+def test_a_function_tool_step_is_not_an_attempt_but_its_tokens_count(
+    clients: list[openai.AsyncOpenAI],
+) -> None:
     scripts = {"tools": [Json({}, tool="free_workers"), Json(GOOD, tool="final_result")]}
     with ScriptedServer(scripts) as server:
         an_agent = agent(clients, server.base_url, "tools")
@@ -194,7 +202,9 @@ def test_a_function_tool_step_is_not_an_attempt_but_its_tokens_count(clients: li
     assert rows[0]["usage"]["input_tokens"] == 100 + 200, "the tool step's answer and the accepted one"
 
 
-def test_an_async_run_logs_with_async_with(server: ScriptedServer, clients: list[openai.AsyncOpenAI], loop: asyncio.AbstractEventLoop) -> None:
+def test_an_async_run_logs_with_async_with(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI], loop: asyncio.AbstractEventLoop
+) -> None:
     async def both() -> tuple[Any, Any]:
         async with logged_run(kind="fill"):
             fixed = await agent(clients, server.base_url, "fix").run(PROMPT)
@@ -257,7 +267,11 @@ def test_a_failure_inside_the_adapter_is_a_warning_and_the_run_goes_on(
         raise RuntimeError("adapter bug")
 
     monkeypatch.setattr(pydantic_ai, "_prompt", broken)
-    with capture_sessions() as rows, logged_run(kind="fill"), caplog.at_level(logging.WARNING, "django_sessionlog"):
+    with (
+        capture_sessions() as rows,
+        logged_run(kind="fill"),
+        caplog.at_level(logging.WARNING, "django_sessionlog"),
+    ):
         assert run(agent(clients, server.base_url, "fix")) == ("result", Fill.model_validate(GOOD))
     assert rows == []
     assert "could not start logging a pydantic-ai run" in caplog.text
@@ -275,19 +289,26 @@ def test_each_answer_is_an_attempt_span_around_its_request(
     http = httpx2.AsyncClient(event_hooks={"request": [record]})
     with capture_sessions() as rows, logged_run(kind="fill"):
         run(agent(clients, server.base_url, "fix", http_client=http))
-    attempt_spans = sorted((s for s in spans.finished() if s.name.startswith("attempt ")), key=lambda s: s.name)
+    attempt_spans = sorted(
+        (s for s in spans.finished() if s.name.startswith("attempt ")), key=lambda s: s.name
+    )
     session = spans.named("iterate fill")
-    assert [a["span_id"] for a in rows[0]["attempts"]] == [span_id(s) for s in attempt_spans] == during_request
+    assert (
+        [a["span_id"] for a in rows[0]["attempts"]] == [span_id(s) for s in attempt_spans] == during_request
+    )
     for span in attempt_spans:
         assert span.parent is not None
-        assert span.parent.span_id == session.get_span_context().span_id
-    assert rows[0]["session_id"] == format(session.get_span_context().trace_id, "032x")
+        assert format(span.parent.span_id, "016x") == span_id(session)
+    assert rows[0]["session_id"] == trace_id(session)
 
 
 @pytest.mark.parametrize(
     ("content", "verdict"),
     [
-        ("Please include your response in a tool call.", ("no_json", "Please include your response in a tool call.")),
+        (
+            "Please include your response in a tool call.",
+            ("no_json", "Please include your response in a tool call."),
+        ),
         ("Please return text or call a tool.", ("no_json", "Please return text or call a tool.")),
         ("Saturday is full", ("validation_failed", "Saturday is full")),
         (
@@ -309,10 +330,15 @@ def test_a_retry_prompt_gives_the_answers_verdict(content: Any, verdict: tuple[s
 
 
 def test_details_keep_a_message_that_only_looks_like_a_prefix() -> None:
-    assert details_text([{"type": "value_error", "loc": (), "msg": "Value errors happen"}]) == "Value errors happen"
+    assert (
+        details_text([{"type": "value_error", "loc": (), "msg": "Value errors happen"}])
+        == "Value errors happen"
+    )
 
 
-def test_an_answer_that_never_holds_json_is_no_json(server: ScriptedServer, clients: list[openai.AsyncOpenAI]) -> None:
+def test_an_answer_that_never_holds_json_is_no_json(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI]
+) -> None:
     _, row = same_with_and_without(server, clients, "prose", retries=1)
     assert row["final_verdict"] == "max_iter_exhausted"
     assert [kind for kind, _ in verdicts(row)] == ["no_json", "no_json"]
