@@ -28,6 +28,7 @@ except ImportError as exc:
         "django_sessionlog.contrib.instructor needs instructor: pip install 'django-sessionlog[instructor]'"
     ) from exc
 
+from ..conf import conf
 from ..write.records import (
     AttemptStatus,
     IterateAttempt,
@@ -201,18 +202,20 @@ class _Call:
             )
             session = iterate_session(request, sender=client, roster_check=config.roster_check)
             call = cls(session, dict(kwargs))
-            own = call.hooks()
-            theirs = kwargs.get("hooks")
-            call.kwargs["hooks"] = own if theirs is None else theirs + own
+            call.kwargs["hooks"] = call.hooks(kwargs.get("hooks"))
             session.__enter__()
         except Exception:
             recording.adapter_failed("could not start logging an instructor call", raise_errors=False)
             return None
         return call
 
-    def hooks(self) -> Hooks:
-        hooks = Hooks()
-        hooks.on("completion:kwargs", self.on_kwargs)
+    def hooks(self, theirs: Hooks | None) -> Hooks:
+        """The caller's hooks and the recording ones (theirs run first, as without the adapter)."""
+        hooks = Hooks() if theirs is None else theirs.copy()
+        if conf.OTEL_SPANS:
+            # Only to open each attempt's span before its request; without
+            # spans an attempt starts with its answer (one hook less a call).
+            hooks.on("completion:kwargs", self.on_kwargs)
         hooks.on("completion:response", self.on_response)
         hooks.on("completion:error", self.on_error)
         hooks.on("parse:error", self.on_parse_error)
@@ -224,24 +227,29 @@ class _Call:
 
     def on_kwargs(self, *args: Any, **kwargs: Any) -> None:
         try:
-            self._close()
-            iteration = len(self.attempts) + 1
-            usage = Usage()
-            span = self.session.attempt(iteration, usage)
-            attempt = _Attempt(iteration, span, usage=usage)
-            self.attempts.append(attempt)
-            attempt.span_id = span.__enter__()
-            if not self.session.request.model and isinstance(kwargs.get("model"), str):
-                self.session.request.model = kwargs["model"]
+            self._start()
         except Exception:
             recording.adapter_failed("could not record an instructor attempt", raise_errors=False)
 
+    def _start(self) -> _Attempt:
+        """A new attempt, in its own span (a child of the session's) when spans are on."""
+        self._close()
+        iteration = len(self.attempts) + 1
+        usage = Usage()
+        span = self.session.attempt(iteration, usage)
+        attempt = _Attempt(iteration, span, usage=usage)
+        self.attempts.append(attempt)
+        attempt.span_id = span.__enter__()
+        return attempt
+
     def on_response(self, response: Any) -> None:
         try:
-            attempt = self._current()
-            if attempt is None:
-                return
+            attempt = self.attempts[-1] if self.attempts else None
+            if attempt is None or not attempt.open or attempt.answered:
+                attempt = self._start()
             attempt.answered = True
+            if not self.session.request.model and isinstance(getattr(response, "model", None), str):
+                self.session.request.model = response.model
             attempt.usage = _usage(response, attempt.usage)
             self._close()
         except Exception:
@@ -256,7 +264,7 @@ class _Call:
 
     def on_parse_error(self, error: Exception, **metadata: Any) -> None:
         try:
-            attempt = self._current(answered=True)
+            attempt = self._answered()
             if attempt is None:
                 return
             attempt.parse_error = error
@@ -264,9 +272,10 @@ class _Call:
         except Exception:
             recording.adapter_failed("could not record an instructor parse error", raise_errors=False)
 
-    def _current(self, answered: bool = False) -> _Attempt | None:
+    def _answered(self) -> _Attempt | None:
+        """The attempt whose answer instructor is judging."""
         attempt = self.attempts[-1] if self.attempts else None
-        if attempt is None or (answered and not attempt.answered):
+        if attempt is None or not attempt.answered:
             logger.warning(
                 "django_sessionlog: instructor reported an answer the adapter did not see asked for"
             )

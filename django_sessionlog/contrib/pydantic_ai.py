@@ -1,12 +1,14 @@
 """pydantic-ai runs logged as sessions: ``with logged_run(kind="fill"): agent.run_sync(...)``.
 
 pydantic-ai retries by itself (output validation errors, ``ModelRetry``);
-this module adds a capability of its own to each run started inside the
-block (``run``, ``run_sync``, ``iter``, ``run_stream``: all start with
-``Agent.iter``), which sees every model request and the run's end, and
-sends one row per run through ``iterate_finished``. Outside a block the
-runs are untouched. Only this module imports pydantic-ai (the
-``pydantic-ai`` extra).
+this module wraps each run started inside the block (``run``, ``run_sync``,
+``iter``, ``run_stream``: all go through ``Agent.iter``), reads the
+attempts from the run's messages when it ends (a retry prompt after an
+answer is that answer's verdict) and sends one row per run through
+``iterate_finished``. With ``OTEL_SPANS`` a small capability puts each
+model request in an attempt span. The run's own requests, result and
+exceptions are left alone; outside a block runs are untouched. Only this
+module imports pydantic-ai (the ``pydantic-ai`` extra).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any
@@ -32,6 +35,7 @@ except ImportError as exc:
         "django_sessionlog.contrib.pydantic_ai needs pydantic-ai: pip install 'django-sessionlog[pydantic-ai]'"
     ) from exc
 
+from ..conf import conf
 from ..write.records import (
     AttemptStatus,
     IterateAttempt,
@@ -59,6 +63,8 @@ class _Config:
     kind: str
     provider: str
     max_iterations: int | None
+    #: Entered with ``async with``: the row is sent with ``asend``, off the event loop.
+    asynchronous: bool = False
 
 
 _active: ContextVar[_Config | None] = ContextVar("django_sessionlog_logged_run", default=None)
@@ -69,10 +75,13 @@ _PATCHED = "_django_sessionlog_patched"
 class logged_run:  # noqa: N801 (used as a function: `with logged_run(kind=...)`)
     """Make each pydantic-ai run inside the block one session (``with`` and ``async with``).
 
-    ``provider`` defaults to the model's own (``openai`` for an OpenAI
-    model); ``max_iterations`` to the run's output retries + 1 (the
+    ``provider`` defaults to the provider that answered (``openai`` for an
+    OpenAI model); ``max_iterations`` to the run's output retries + 1 (the
     answers pydantic-ai allows), read from ``retries=`` of the run or the
-    agent. Blocks nest: the innermost one names the kind.
+    agent. Blocks nest: the innermost one names the kind. In async code use
+    ``async with``: its rows are sent with ``asend``, so the file is never
+    written on the event loop (``with`` sends them where the run ends, which
+    for ``run_sync`` is pydantic-ai's own loop).
     """
 
     def __init__(self, *, kind: str, provider: str = "", max_iterations: int | None = None) -> None:
@@ -98,7 +107,9 @@ class logged_run:  # noqa: N801 (used as a function: `with logged_run(kind=...)`
         _active.reset(self._tokens.pop())
 
     async def __aenter__(self) -> logged_run:
-        return self.__enter__()
+        _install()
+        self._tokens.append(_active.set(dataclasses.replace(self._config, asynchronous=True)))
+        return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -107,7 +118,7 @@ class logged_run:  # noqa: N801 (used as a function: `with logged_run(kind=...)`
 
 
 def _install() -> None:
-    """Wrap ``Agent.iter`` once: inside a block it adds the run's session capability."""
+    """Wrap ``Agent.iter`` once; outside a block the wrapper only reads a context variable."""
     with _install_lock:
         if getattr(Agent.iter, _PATCHED, False):
             return
@@ -116,13 +127,16 @@ def _install() -> None:
         @functools.wraps(original)
         def iter(self: Agent[Any, Any], *args: Any, **kwargs: Any) -> Any:
             config = _active.get()
-            if config is not None:
-                try:
-                    capability = _SessionCapability(config, _allowed_answers(self, kwargs))
-                    kwargs["capabilities"] = [*(kwargs.get("capabilities") or ()), capability]
-                except Exception:
-                    recording.adapter_failed("could not start logging a pydantic-ai run", raise_errors=False)
-            return original(self, *args, **kwargs)
+            if config is None:
+                return original(self, *args, **kwargs)
+            try:
+                run = _Run(config, self, args, kwargs)
+                if conf.OTEL_SPANS:
+                    kwargs["capabilities"] = [*(kwargs.get("capabilities") or ()), _AttemptSpans(run)]
+            except Exception:
+                recording.adapter_failed("could not start logging a pydantic-ai run", raise_errors=False)
+                return original(self, *args, **kwargs)
+            return run.around(original(self, *args, **kwargs))
 
         setattr(iter, _PATCHED, True)
         Agent.iter = iter  # type: ignore[method-assign]
@@ -140,66 +154,53 @@ def _allowed_answers(agent: Agent[Any, Any], kwargs: dict[str, Any]) -> int:
     return max(retries, 0) + 1
 
 
-@dataclasses.dataclass(slots=True)
-class _Answer:
-    response: ModelResponse
-    span_id: str
-    usage: Usage | None
-    #: (verdict, error) once the next request (or the run's end) says; None for a tool step.
-    verdict: tuple[str, str] | None = None
-    judged: bool = False
+class _Run:
+    """One run: its session, opened around ``Agent.iter``, and its attempts read from its messages at the end."""
 
-
-class _SessionCapability(AbstractCapability[Any]):
-    """One run's session: opened around the run, an attempt around each model request."""
-
-    def __init__(self, config: _Config, allowed: int) -> None:
+    def __init__(
+        self, config: _Config, agent: Agent[Any, Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
         self.config = config
-        self.allowed = allowed
+        self.agent = agent
+        self.prompt = args[0] if args else kwargs.get("user_prompt")
+        self.model = kwargs.get("model") or getattr(agent, "model", None)
+        self.allowed = config.max_iterations or _allowed_answers(agent, kwargs)
         self.session: IterateSession | None = None
-        self.answers: list[_Answer] = []
+        #: The attempt spans' ids, one per model request, in order (with OTEL_SPANS).
+        self.span_ids: list[str] = []
 
-    async def wrap_run(self, ctx: Any, *, handler: Any) -> Any:
-        session = self._open(ctx)
+    @asynccontextmanager
+    async def around(self, run: AbstractAsyncContextManager[Any]) -> AsyncIterator[Any]:
+        session = self._open()
         if session is None:
-            return await handler()
+            async with run as agent_run:
+                yield agent_run
+            return
+        agent_run = None
         try:
-            result = await handler()
+            async with run as agent_run:
+                yield agent_run
         except BaseException as exc:
-            self._finish(session, None, exc)
+            self._finish(session, agent_run, exc)
             await self._send(session)
             raise
-        self._finish(session, result, None)
+        self._finish(session, agent_run, None)
         await self._send(session)
-        return result
 
-    async def wrap_model_request(self, ctx: Any, *, request_context: Any, handler: Any) -> Any:
-        session = self.session
-        if session is None:
-            return await handler(request_context)
-        self._judge_previous(request_context)
-        usage = Usage()
-        with session.attempt(len(self.answers) + 1, usage) as span_id:
-            response = await handler(request_context)
-            answer = _Answer(response, span_id, _usage(response, usage))
-        self.answers.append(answer)
-        return response
-
-    def _open(self, ctx: Any) -> IterateSession | None:
+    def _open(self) -> IterateSession | None:
         try:
             config = self.config
-            model = getattr(ctx, "model", None)
+            model = self.model
+            name = getattr(model, "model_name", None) or (model if isinstance(model, str) else "")
             request = IterateRequest(
                 kind=config.kind,
-                model=str(getattr(model, "model_name", "") or ""),
+                model=str(name).split(":", 1)[-1],
                 provider=config.provider or str(getattr(model, "system", "") or ""),
-                prompt=_prompt(getattr(ctx, "prompt", None)),
-                max_iterations=config.max_iterations or self.allowed,
+                prompt=_prompt(self.prompt),
+                max_iterations=self.allowed,
             )
             # The agent's class: an Agent (a dataclass) is not hashable, and Django keys its cache by sender.
-            session = iterate_session(
-                request, sender=type(ctx.agent) if getattr(ctx, "agent", None) is not None else Agent
-            )
+            session = iterate_session(request, sender=type(self.agent))
             session.__enter__()
         except Exception:
             recording.adapter_failed("could not start logging a pydantic-ai run", raise_errors=False)
@@ -207,67 +208,87 @@ class _SessionCapability(AbstractCapability[Any]):
         self.session = session
         return session
 
-    def _judge_previous(self, request_context: Any) -> None:
-        """The request after an answer says what became of it: a retry prompt rejects it."""
+    def _finish(self, session: IterateSession, agent_run: Any, exc: BaseException | None) -> None:
         try:
-            if not self.answers or self.answers[-1].judged:
-                return
-            messages = getattr(request_context, "messages", None) or []
-            last = messages[-1] if messages else None
-            answer = self.answers[-1]
-            answer.judged = True
-            if isinstance(last, ModelRequest):
-                answer.verdict = verdict_of_parts(last.parts)
-        except Exception:
-            recording.adapter_failed("could not read a pydantic-ai retry prompt", raise_errors=False)
-
-    def _finish(self, session: IterateSession, result: Any, exc: BaseException | None) -> None:
-        try:
-            self._outcome(session, result, exc)
+            messages = [] if agent_run is None else list(agent_run.new_messages())
+            self._outcome(session, agent_run, messages, exc)
         except Exception:
             recording.adapter_failed("could not log a pydantic-ai run", raise_errors=False)
             session.fail("django_sessionlog could not read the pydantic-ai run's outcome")
 
-    def _outcome(self, session: IterateSession, result: Any, exc: BaseException | None) -> None:
-        last = self.answers[-1] if self.answers else None
-        total = _total(self.answers)
+    def _outcome(
+        self, session: IterateSession, agent_run: Any, messages: list[Any], exc: BaseException | None
+    ) -> None:
+        answers = [
+            (index, message) for index, message in enumerate(messages) if isinstance(message, ModelResponse)
+        ]
+        if answers:
+            last = answers[-1][1]
+            request = session.request
+            request.model = request.model if not getattr(last, "model_name", None) else str(last.model_name)
+            if not self.config.provider and getattr(last, "provider_name", None):
+                request.provider = str(last.provider_name)
+        history: list[IterateAttempt] = []
+        total: Usage | None = None
+        ending: tuple[str, str] | None = None
+        exhausted = False
         if exc is None:
-            if last is not None and not last.judged:
-                last.judged, last.verdict = True, (recording.ACCEPTED, "")
-            history = self._history()
-            artifact = recording.artifact_of(getattr(result, "output", result), "pydantic-ai")
-            session.accept(IterateResponse(session.trace_id, len(history), history, artifact, usage=total))
-            return
-        cause = exc.__cause__
-        if (
-            isinstance(exc, UnexpectedModelBehavior)
-            and isinstance(cause, (ValidationError, ToolRetryError, ModelRetry))
-            and last is not None
-            and not last.judged
+            ending = (recording.ACCEPTED, "")
+        elif isinstance(exc, UnexpectedModelBehavior) and isinstance(
+            exc.__cause__, (ValidationError, ToolRetryError, ModelRetry)
         ):
             # The retries ran out: the last answer was rejected like the others.
-            last.judged, last.verdict = True, verdict_of_error(cause)
-            history = self._history()
-            session.exhaust(IterateFailure(session.trace_id, len(history), history, usage=total))
-            return
-        session.fail(recording.error_text(exc))
-
-    def _history(self) -> list[IterateAttempt]:
-        history: list[IterateAttempt] = []
-        for answer in self.answers:
-            if answer.verdict is None:
+            ending, exhausted = verdict_of_error(exc.__cause__), True
+        for number, (index, answer) in enumerate(answers):
+            usage = _usage(answer)
+            if usage is not None:
+                total = usage if total is None else total + usage
+            following = messages[index + 1] if index + 1 < len(messages) else None
+            verdict = verdict_of_parts(following.parts) if isinstance(following, ModelRequest) else None
+            if number == len(answers) - 1 and ending is not None:
+                verdict = ending
+            if verdict is None:
                 continue  # a tool step: the answer called tools that ran; its tokens count in the total
-            kind, error = answer.verdict
-            history.append(
-                IterateAttempt(len(history) + 1, AttemptStatus(kind, error), answer.span_id, answer.usage)
-            )
-        return history
+            span_id = self.span_ids[number] if number < len(self.span_ids) else ""
+            history.append(IterateAttempt(len(history) + 1, AttemptStatus(*verdict), span_id, usage))
+        if exc is None:
+            result = getattr(agent_run, "result", None)
+            artifact = recording.artifact_of(getattr(result, "output", result), "pydantic-ai")
+            session.accept(IterateResponse(session.trace_id, len(history), history, artifact, usage=total))
+        elif exhausted and answers:
+            session.exhaust(IterateFailure(session.trace_id, len(history), history, usage=total))
+        else:
+            session.fail(recording.error_text(exc))
 
     async def _send(self, session: IterateSession) -> None:
         try:
-            await session.__aexit__(None, None, None)
+            if self.config.asynchronous:
+                await session.__aexit__(None, None, None)
+            else:
+                session.__exit__(None, None, None)
         except Exception:
             recording.adapter_failed("could not log a pydantic-ai run")
+
+
+class _AttemptSpans(AbstractCapability[Any]):
+    """With ``OTEL_SPANS``: each model request in an ``attempt`` span, a child of the session's."""
+
+    def __init__(self, run: _Run) -> None:
+        self.run = run
+
+    async def wrap_model_request(self, ctx: Any, *, request_context: Any, handler: Any) -> Any:
+        session = self.run.session
+        if session is None:
+            return await handler(request_context)
+        usage = Usage()
+        with session.attempt(len(self.run.span_ids) + 1, usage) as span_id:
+            self.run.span_ids.append(span_id)
+            response = await handler(request_context)
+            found = _usage(response)
+            if found is not None:
+                for field in dataclasses.fields(Usage):
+                    setattr(usage, field.name, getattr(found, field.name))
+        return response
 
 
 def verdict_of_parts(parts: Sequence[Any]) -> tuple[str, str] | None:
@@ -335,11 +356,11 @@ def _prompt(prompt: object) -> str:
     return text
 
 
-def _usage(response: ModelResponse, into: Usage) -> Usage | None:
+def _usage(response: ModelResponse) -> Usage | None:
     counts = getattr(response, "usage", None)
     if counts is None:
         return None
-    found = recording.usage_of(
+    return recording.usage_of(
         getattr(counts, "input_tokens", None),
         getattr(counts, "output_tokens", None),
         getattr(counts, "cache_read_tokens", 0),
@@ -347,16 +368,3 @@ def _usage(response: ModelResponse, into: Usage) -> Usage | None:
         getattr(counts, "output_reasoning_tokens", 0),
         source="the pydantic-ai answer",
     )
-    if found is None:
-        return None
-    for field in dataclasses.fields(Usage):
-        setattr(into, field.name, getattr(found, field.name))
-    return into
-
-
-def _total(answers: Sequence[_Answer]) -> Usage | None:
-    total: Usage | None = None
-    for answer in answers:
-        if answer.usage is not None:
-            total = dataclasses.replace(answer.usage) if total is None else total + answer.usage
-    return total
