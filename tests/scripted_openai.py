@@ -15,10 +15,11 @@ text. Every answer carries ``usage``, different per attempt.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -190,3 +191,18 @@ def refused_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/v1"
+
+
+def main() -> None:
+    """Serve the integrations' test scripts in a process of its own (the bench's provider): prints the base URL."""
+    from tests.contrib.conftest import SCRIPTS
+
+    with ScriptedServer(SCRIPTS) as server:
+        sys.stdout.write(server.base_url + "\n")
+        sys.stdout.flush()
+        with suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

@@ -200,7 +200,9 @@ class _Call:
                 prompt=recording.last_user_text(kwargs.get("messages"), "instructor"),
                 max_iterations=allowed_attempts(kwargs.get("max_retries", 1)),
             )
-            session = iterate_session(request, sender=client, roster_check=config.roster_check)
+            # The client's class: Django asks the sender for __func__, which an Instructor
+            # forwards to its OpenAI client, slowly (tens of microseconds a row).
+            session = iterate_session(request, sender=type(client), roster_check=config.roster_check)
             call = cls(session, dict(kwargs))
             call.kwargs["hooks"] = call.hooks(kwargs.get("hooks"))
             session.__enter__()
