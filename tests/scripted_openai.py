@@ -39,6 +39,7 @@ class Json:
 
     value: Any
     tool: str | None = None
+    finish_reason: str | None = None  # "length": an answer cut at max_tokens
     usage: dict[str, Any] | None = None  # instead of usage_for(attempt)
 
 
@@ -93,6 +94,8 @@ def _completion(body: Mapping[str, Any], answer: Prose | Json, attempt: int) -> 
         finish_reason = "tool_calls"
     else:
         message["content"] = json.dumps(answer.value)
+    if isinstance(answer, Json) and answer.finish_reason:
+        finish_reason = answer.finish_reason
     return {
         "id": f"chatcmpl-{attempt}",
         "object": "chat.completion",

@@ -48,6 +48,7 @@ SCRIPTS: dict[str, list[Any]] = {
     "missing": [Json({"shift": "sat-night"})],
     "down": [Status(500)],
     "slow": [Slow(0.5, Json(GOOD))],
+    "cut": [Json(GOOD, finish_reason="length")],
     "odd-usage": [Json(GOOD, usage={"prompt_tokens": "lots", "completion_tokens": -1})],
     "no-usage": [Json(GOOD, usage={})],
 }

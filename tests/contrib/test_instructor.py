@@ -175,6 +175,14 @@ def test_an_answer_that_always_fails_the_validator_is_max_iter_exhausted_with_ev
     assert "artifact" not in row
 
 
+def test_a_token_budget_running_out_is_max_iter_exhausted(server: ScriptedServer, clients: list[Any]) -> None:
+    # The first answer costs 110 tokens: a budget of 200 allows a second, not a third.
+    outcome, row = same_with_and_without(server, clients, "phantom", token_budget=200)
+    assert outcome[0] == "raised"
+    assert outcome[1][0].__name__ == "TokenBudgetExceeded"
+    assert (row["final_verdict"], row["iterations"]) == ("max_iter_exhausted", 2)
+
+
 def test_an_answer_that_never_holds_json_is_no_json_every_time(
     server: ScriptedServer, clients: list[Any]
 ) -> None:
@@ -226,6 +234,13 @@ def test_a_validator_that_crashes_is_an_infra_error_and_the_caller_gets_the_same
     assert outcome[0] == "raised"
     assert row["final_verdict"] == "infra_error"
     assert row["attempts"][0]["error"] == "RuntimeError: the shift calendar is down"
+
+
+def test_an_answer_cut_at_max_tokens_is_an_infra_error(server: ScriptedServer, clients: list[Any]) -> None:
+    outcome, row = same_with_and_without(server, clients, "cut")
+    assert outcome[0] == "raised"
+    assert row["final_verdict"] == "infra_error"
+    assert row["attempts"][0]["error"].startswith("IncompleteOutputException")
 
 
 def test_the_callers_own_hook_that_raises_is_instructors_warning_as_without_the_adapter(
