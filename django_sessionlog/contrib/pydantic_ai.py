@@ -69,6 +69,8 @@ class _Config:
 
 _active: ContextVar[_Config | None] = ContextVar("django_sessionlog_logged_run", default=None)
 _install_lock = threading.Lock()
+#: The error of a run left before it produced a result (``iter`` not run to its end).
+NO_RESULT = "the pydantic-ai run ended without a result"
 _PATCHED = "_django_sessionlog_patched"
 
 
@@ -232,7 +234,7 @@ class _Run:
         total: Usage | None = None
         ending: tuple[str, str] | None = None
         exhausted = False
-        if exc is None:
+        if exc is None and getattr(agent_run, "result", None) is not None:
             ending = (recording.ACCEPTED, "")
         elif isinstance(exc, UnexpectedModelBehavior) and isinstance(
             exc.__cause__, (ValidationError, ToolRetryError, ModelRetry)
@@ -251,8 +253,11 @@ class _Run:
                 continue  # a tool step: the answer called tools that ran; its tokens count in the total
             span_id = self.span_ids[number] if number < len(self.span_ids) else ""
             history.append(IterateAttempt(len(history) + 1, AttemptStatus(*verdict), span_id, usage))
-        if exc is None:
-            result = getattr(agent_run, "result", None)
+        result = getattr(agent_run, "result", None)
+        if exc is None and result is None:
+            # An ``iter`` left before the end: no outcome to log as accepted.
+            session.fail(NO_RESULT)
+        elif exc is None:
             artifact = recording.artifact_of(getattr(result, "output", result), "pydantic-ai")
             session.accept(IterateResponse(session.trace_id, len(history), history, artifact, usage=total))
         elif exhausted and answers:

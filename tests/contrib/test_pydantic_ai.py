@@ -222,6 +222,20 @@ def test_an_async_run_logs_with_async_with(
     assert [kind for kind, _ in verdicts(rows[0])] == ["no_json", "validation_failed", "accepted"]
 
 
+def test_an_iter_left_before_its_end_is_an_infra_error_not_accepted(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI], loop: asyncio.AbstractEventLoop
+) -> None:
+    async def first_node_only() -> None:
+        async with logged_run(kind="fill"), agent(clients, server.base_url, "good").iter(PROMPT) as agent_run:
+            async for _ in agent_run:
+                break
+
+    with capture_sessions() as rows:
+        loop.run_until_complete(first_node_only())
+    assert rows[0]["final_verdict"] == "infra_error"
+    assert rows[0]["attempts"][0]["error"] == "the pydantic-ai run ended without a result"
+
+
 def test_runs_outside_the_block_are_not_sessions_and_the_innermost_block_names_the_kind(
     server: ScriptedServer, clients: list[openai.AsyncOpenAI]
 ) -> None:
