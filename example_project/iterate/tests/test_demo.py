@@ -39,6 +39,7 @@ def test_the_demo_starts_from_an_empty_log_writes_no_progress_frames_to_a_file_a
     second = outputs[1]
     assert "\r" not in second, "no progress frames into a file"
     assert "6/6" in second
+    assert "│ fill-instructor │" in second, "the query shows a row of instructor's loop"
     assert "sessions  6 from 6 rows" in second, "the second run shows its own 6 sessions, not 12"
     assert "6 lines in 1 file: 6 valid" in second
     # OpenTelemetry is installed with the tests: every row is its server span's trace.
