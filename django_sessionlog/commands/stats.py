@@ -12,7 +12,7 @@ from typing import Any
 from django.core.management import BaseCommand
 
 from ..read.cost import Prices
-from ..read.formatting import count, duration, percent, plural, utc
+from ..read.formatting import count, duration, percent, plural, usd, utc
 from ..read.rows import Tally, iter_rows
 from ..read.stats import Summary, share
 from ..read.usage import UsageFigures
@@ -103,12 +103,6 @@ def render(summary: Summary, tally: Tally, priced: Prices | None = None) -> str:
     if summary.usage:
         lines += ["", *usage_lines(summary.usage, priced or Prices())]
     return "\n".join(lines)
-
-
-def usd(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
 
 
 def usage_lines(usage: UsageFigures, priced: Prices) -> list[str]:
