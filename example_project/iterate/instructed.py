@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from django_sessionlog.contrib.instructor import logged
 
 from . import kinds, roster
-from .providers import OpenAIProvider, Provider, ProviderError, get_provider
+from .providers import OpenAIProvider, Provider, ProviderError, get_provider, tokens
 from .serializers import IterateBodySerializer
 
 KIND = "fill-instructor"
@@ -48,11 +48,6 @@ class Fill(BaseModel):
         return self
 
 
-def _tokens(text: str) -> int:
-    """The demo model's token count: about four characters a token."""
-    return max(1, len(text) // 4)
-
-
 def demo_endpoint(provider: Provider) -> httpx2.MockTransport:
     """An OpenAI-compatible chat endpoint answered by ``provider`` in this process."""
 
@@ -66,7 +61,7 @@ def demo_endpoint(provider: Provider) -> httpx2.MockTransport:
             text = provider.complete(messages, body.get("model", ""))
         except ProviderError as exc:
             return httpx2.Response(503, json={"error": {"message": str(exc), "type": "unavailable"}})
-        prompt_tokens = sum(_tokens(m["content"]) for m in messages)
+        prompt_tokens = sum(tokens(m["content"]) for m in messages)
         return httpx2.Response(
             200,
             json={
@@ -79,8 +74,8 @@ def demo_endpoint(provider: Provider) -> httpx2.MockTransport:
                 ],
                 "usage": {
                     "prompt_tokens": prompt_tokens,
-                    "completion_tokens": _tokens(text),
-                    "total_tokens": prompt_tokens + _tokens(text),
+                    "completion_tokens": tokens(text),
+                    "total_tokens": prompt_tokens + tokens(text),
                 },
             },
         )
