@@ -33,17 +33,6 @@ WIDTH = 13
 Group = tuple[str, str, str, datetime.date]  # kind, model, provider, day
 
 
-def _accepted_usage(row: Row) -> TokenUsage | msgspec.UnsetType:
-    """The accepted attempt's usage (the row's own when it took one attempt); UNSET when not known."""
-    attempts = row.attempts or ()
-    for attempt in reversed(attempts):
-        if attempt.verdict_kind == ACCEPTED:
-            if attempt.usage is not msgspec.UNSET:
-                return attempt.usage
-            return row.usage if len(attempts) == 1 else msgspec.UNSET
-    return msgspec.UNSET
-
-
 @dataclass
 class UsageFigures:
     """The sums of the rows that carry usage, by (kind, model, provider, day)."""
@@ -52,40 +41,59 @@ class UsageFigures:
     rows: int = 0
 
     def add(self, row: Row, weight: float) -> None:
-        usage = row.usage
-        if usage is msgspec.UNSET:
-            return
+        """Count a row that carries usage (the caller has checked that it does).
+
+        Millions of rows pass here, so the sums are updated by literal index
+        (the names above say which is which) and the accepted attempt is
+        looked for at the end of the history, where it is.
+        """
+        usage: TokenUsage = row.usage  # type: ignore[assignment]
         self.rows += 1
         key = (row.kind, row.model, row.provider, row.timestamp.date())
         sums = self.groups.get(key)
         if sums is None:
             sums = self.groups[key] = [0.0] * WIDTH
-        accepted = row.final_verdict == ACCEPTED
-        sums[SESSIONS] += weight
-        sums[INPUT] += weight * usage.input_tokens
-        sums[OUTPUT] += weight * usage.output_tokens
-        sums[CACHE_READ] += weight * usage.cache_read_tokens
-        sums[CACHE_WRITE] += weight * usage.cache_write_tokens
-        sums[REASONING] += weight * usage.reasoning_tokens
-        if accepted:
-            sums[ACCEPTED_SESSIONS] += weight
-            kept = _accepted_usage(row)
+        input_tokens, output_tokens = usage.input_tokens, usage.output_tokens
+        cache_read, cache_write = usage.cache_read_tokens, usage.cache_write_tokens
+        sums[0] += weight
+        sums[2] += weight * input_tokens
+        sums[3] += weight * output_tokens
+        if cache_read:
+            sums[4] += weight * cache_read
+        if cache_write:
+            sums[5] += weight * cache_write
+        if usage.reasoning_tokens:
+            sums[6] += weight * usage.reasoning_tokens
+        if row.final_verdict == ACCEPTED:
+            sums[1] += weight
+            # The accepted answer's own tokens: its attempt's usage (the last
+            # attempt), or the row's when the session took one attempt.
+            attempts = row.attempts
+            if not attempts:
+                return
+            last = attempts[-1]
+            kept = last.usage
             if kept is msgspec.UNSET:
-                return  # accepted, but which of its tokens were the accepted answer's is not known
-        else:
-            kept = None  # every token of a session never accepted is spent on retries
-        sums[SPLIT] += weight
-        sums[SPLIT_TOKENS] += weight * (usage.input_tokens + usage.output_tokens)
-        if kept is None:
-            sums[RETRY_INPUT] += weight * usage.input_tokens
-            sums[RETRY_OUTPUT] += weight * usage.output_tokens
-            sums[RETRY_CACHE_READ] += weight * usage.cache_read_tokens
-            sums[RETRY_CACHE_WRITE] += weight * usage.cache_write_tokens
-        else:
-            sums[RETRY_INPUT] += weight * max(0, usage.input_tokens - kept.input_tokens)
-            sums[RETRY_OUTPUT] += weight * max(0, usage.output_tokens - kept.output_tokens)
-            sums[RETRY_CACHE_READ] += weight * max(0, usage.cache_read_tokens - kept.cache_read_tokens)
-            sums[RETRY_CACHE_WRITE] += weight * max(0, usage.cache_write_tokens - kept.cache_write_tokens)
+                if len(attempts) != 1 or last.verdict_kind != ACCEPTED:
+                    return  # which tokens were the accepted answer's is not known
+                kept = usage
+            elif last.verdict_kind != ACCEPTED:
+                return
+            input_tokens -= kept.input_tokens
+            output_tokens -= kept.output_tokens
+            cache_read -= kept.cache_read_tokens
+            cache_write -= kept.cache_write_tokens
+        sums[7] += weight
+        sums[8] += weight * (usage.input_tokens + usage.output_tokens)
+        # Outside an accepted attempt: every token of a session never accepted.
+        if input_tokens > 0:
+            sums[9] += weight * input_tokens
+        if output_tokens > 0:
+            sums[10] += weight * output_tokens
+        if cache_read > 0:
+            sums[11] += weight * cache_read
+        if cache_write > 0:
+            sums[12] += weight * cache_write
 
     def merge(self, other: UsageFigures) -> None:
         self.rows += other.rows
