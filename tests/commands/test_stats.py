@@ -279,3 +279,12 @@ def test_wrong_prices_are_exit_2_in_one_line_and_a_check_error(
     assert len(err.strip().splitlines()) == 1
     assert any(said in p for p in found)
     assert all(p.endswith(("[django_sessionlog.E016]", "[django_sessionlog.E017]")) for p in found)
+
+
+def test_the_usage_docs_show_what_stats_prints(tmp_path: Path) -> None:
+    page = (Path(__file__).resolve().parents[2] / "docs" / "usage-and-cost.md").read_text(encoding="utf-8")
+    shown = page.split("`sessionlog stats` adds", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    out = sessionlog("stats", str(usage_log(tmp_path)))[0]
+    assert shown.strip().splitlines() == [
+        line for line in out.splitlines() if line.startswith(("tokens ", "retries ", "cost ", "unpriced "))
+    ]
