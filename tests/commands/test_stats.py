@@ -202,7 +202,7 @@ def test_usage_and_cost_in_json_as_the_spec_names_them(tmp_path: Path) -> None:
     assert cost["unpriced_models"] == ["qwen2.5 (ollama)"]
     assert set(usage["by_model"]) == {"gpt-4o-mini", "qwen2.5"}
     assert usage["by_kind"]["email"]["sessions"] == 1
-    assert cost["by_model"]["qwen2.5 (ollama)"]["total_usd"] is None
+    assert cost["by_model"]["qwen2.5"]["total_usd"] is None
 
 
 def test_prices_setting_prices_a_local_model_and_overrides_the_library(tmp_path: Path) -> None:
