@@ -563,6 +563,13 @@ _SCALARS = (
 
 #: Deeper than this, an artifact is left to the careful path (which cuts cycles).
 _DEEP = 100
+
+#: Values of an artifact nested deeper than this are replaced whole by
+#: ``TOO_DEEP`` when a row is scrubbed: they cannot be looked at without
+#: exhausting the stack, and a row with its prompt, errors and the rest of
+#: its artifact scrubbed is worth more than no row.
+DEPTH_LIMIT = 100
+TOO_DEEP = MARKER.format("too_deep")
 _UNKNOWN: Any = object()
 
 
@@ -776,9 +783,9 @@ class Scrubber:
         it was scrubbed. A container inside itself becomes ``"<cycle>"``,
         as the writer writes it.
         """
-        return self._scrub_value(value, None, set())
+        return self._scrub_value(value, None, set(), 0)
 
-    def _scrub_value(self, value: Any, rule: str | None, open_ids: set[int]) -> Any:
+    def _scrub_value(self, value: Any, rule: str | None, open_ids: set[int], depth: int) -> Any:
         # ``rule``: the KEYS entry of the key above, which replaces strings
         # whole, in a list under it too ("tokens": [...]); a dict under it is
         # scrubbed by its own keys.
@@ -788,9 +795,11 @@ class Scrubber:
             return value if not value or _is_marker(value) else MARKER.format(f"key:{rule}")
         if isinstance(value, _SCALARS):
             return value
+        if depth > DEPTH_LIMIT:
+            return TOO_DEEP
         if not isinstance(value, (dict, list, tuple)):
             as_json = plain(value)
-            scrubbed = self._scrub_value(as_json, rule, open_ids)
+            scrubbed = self._scrub_value(as_json, rule, open_ids, depth + 1)
             return value if scrubbed is as_json else scrubbed
         if id(value) in open_ids:
             return CYCLE
@@ -800,11 +809,11 @@ class Scrubber:
                 changed = False
                 items = []
                 for key, child in value.items():
-                    new = self._scrub_value(child, self._rule_of(key), open_ids)
+                    new = self._scrub_value(child, self._rule_of(key), open_ids, depth + 1)
                     changed = changed or new is not child
                     items.append((key, new))
                 return dict(items) if changed else value
-            children = [self._scrub_value(child, rule, open_ids) for child in value]
+            children = [self._scrub_value(child, rule, open_ids, depth + 1) for child in value]
             if all(new is old for new, old in zip(children, value, strict=True)):
                 return value
             return tuple(children) if type(value) is tuple else children
@@ -849,11 +858,11 @@ class Scrubber:
         for index, error in enumerate(errors):
             _add(found, f"attempts[{index}].error", self.spans(error))
         if artifact:
-            self._find_in(artifact, "artifact", None, found, set())
+            self._find_in(artifact, "artifact", None, found, set(), 0)
         return found
 
     def _find_in(
-        self, value: Any, field: str, rule: str | None, found: list[Finding], open_ids: set[int]
+        self, value: Any, field: str, rule: str | None, found: list[Finding], open_ids: set[int], depth: int
     ) -> None:
         if isinstance(value, str):
             if rule is None:
@@ -863,18 +872,23 @@ class Scrubber:
             return
         if isinstance(value, _SCALARS):
             return
+        if depth > DEPTH_LIMIT:
+            _add(found, field, [Span(0, 0, "too_deep")])  # not looked at: said, never passed as clean
+            return
         if not isinstance(value, (dict, list, tuple)):
-            self._find_in(plain(value), field, rule, found, open_ids)
+            self._find_in(plain(value), field, rule, found, open_ids, depth + 1)
             return
         if id(value) in open_ids:
             return
         open_ids.add(id(value))
         if isinstance(value, dict):
             for key, child in value.items():
-                self._find_in(child, field + self._key_path(key), self._rule_of(key), found, open_ids)
+                self._find_in(
+                    child, field + self._key_path(key), self._rule_of(key), found, open_ids, depth + 1
+                )
         else:
             for index, child in enumerate(value):
-                self._find_in(child, f"{field}[{index}]", rule, found, open_ids)
+                self._find_in(child, f"{field}[{index}]", rule, found, open_ids, depth + 1)
         open_ids.discard(id(value))
 
     def _key_path(self, key: Any) -> str:

@@ -103,6 +103,7 @@ def test_json_gives_one_object_per_finding_and_a_summary(leaky: Path) -> None:
         "rows": 3,
         "findings": 5,
         "rows_with_findings": 1,
+        "not_scanned": 0,
         "skipped": {"invalid": 1, "torn": 0, "other_schema": 0},
         "unreadable": [],
     }
@@ -160,3 +161,17 @@ def test_scan_from_the_command_line_as_a_ci_job_runs_it(leaky: Path, tmp_path: P
     assert "Traceback" not in result.stderr
     assert f"{leaky}:2: jwt in attempts[0].error" in result.stdout
     assert django_admin("sessionlog", "scan", str(write_log(tmp_path / "c.jsonl", row()))).returncode == 0
+
+
+def test_an_artifact_too_deep_to_read_is_said_not_scanned_and_is_exit_1(tmp_path: Path) -> None:
+    _, secret, _ = SECRETS[0]
+    # Spliced in as text: json.dumps itself recurses, and a writer of another language may not.
+    deep = '{"a":' * 5_000 + json.dumps("leaf " + secret) + "}" * 5_000
+    line = json.dumps(row(artifact={"x": 1})).replace('{"x": 1}', deep)
+    log = tmp_path / "deep.jsonl"
+    log.write_text(json.dumps(row(session_id="clean")) + "\n" + line + "\n")
+    out, err, status = sessionlog("scan", str(log))
+    assert status == 1
+    assert f"{log}:2: artifact not scanned: nested more than 200 levels deep" in err
+    assert "1 artifact not scanned (nested too deep)" in err
+    assert secret not in out + err
