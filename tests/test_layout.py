@@ -66,6 +66,8 @@ RULES = [
         ],
     ),
     ("commands", ["django_sessionlog.write", "rest_framework"]),
+    # A host's production code may import the capture helper: never the test runner.
+    ("testing.py", ["pytest", "_pytest"]),
     (
         "tracing.py",
         ["django_sessionlog.write", "django_sessionlog.read", "django_sessionlog.commands", "django"],
