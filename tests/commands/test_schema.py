@@ -31,7 +31,7 @@ def test_schema_names_every_key_of_the_row_and_what_is_required() -> None:
     assert schema["properties"]["prompt"]["maxLength"] == 4000
 
 
-# --- schema --duckdb: the view for DuckDB outside the app (SPEC section 7) --
+# --- schema --duckdb: the view for DuckDB outside the app --
 
 
 def test_duckdb_view_without_duckdb_flag_takes_no_files(tmp_path: Path) -> None:
