@@ -16,6 +16,7 @@ from .write.records import (
     IterateResponse,
     SessionAttemptRecord,
     SessionRecord,
+    Usage,
     build_session_record,
 )
 from .write.session import IterateSession, iterate_session
@@ -35,6 +36,7 @@ __all__ = [
     "SessionAttemptRecord",
     "SessionLogger",
     "SessionRecord",
+    "Usage",
     "__version__",
     "build_session_record",
     "current_span_id",

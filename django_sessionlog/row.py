@@ -11,6 +11,7 @@ no Django, no files.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,11 +35,20 @@ VERDICT_KINDS = (NO_JSON, VALIDATION_FAILED, ACCEPTED, INFRA_ERROR)
 
 #: What a value is, for the reader's types and the SQL columns.
 Kind = Literal[
-    "string", "timestamp", "integer", "boolean", "object", "attempts", "rate", "verdict", "verdict_kind"
+    "string",
+    "timestamp",
+    "integer",
+    "boolean",
+    "object",
+    "attempts",
+    "rate",
+    "verdict",
+    "verdict_kind",
+    "usage",
 ]
 
 #: When the writer leaves a key out: ``never``; when the value is ``empty``
-#: (``None``, ``{}``, ``""``); or only when it is ``none`` (``false`` is written).
+#: (``None``, ``{}``, ``""``, ``0``); or only when it is ``none`` (``false`` is written).
 Omit = Literal["never", "empty", "none"]
 
 
@@ -72,6 +82,7 @@ KEYS: tuple[Key, ...] = (
     Key("artifact", "object", omit="empty", note="left out when absent or empty"),
     Key("grounded_in_roster", "boolean", omit="none", note="left out when no roster check answered"),
     Key("duration_ms", "integer"),
+    Key("usage", "usage", omit="none", note="the session's tokens; left out when no usage was given"),
     Key("sample_rate", "rate", omit="none", note="present only on a row kept by sampling at a rate below 1"),
 )
 
@@ -85,10 +96,48 @@ ATTEMPT_KEYS: tuple[Key, ...] = (
         note=f"left out when empty; an infra error's text is trimmed to {ERROR_LIMIT}",
     ),
     Key("span_id", "string", omit="empty", note="left out when empty"),
+    Key("usage", "usage", omit="none", note="the attempt's tokens; left out when no usage was given"),
 )
+
+#: Token counts, on a row and on an attempt: the two totals always, each part only when not 0.
+USAGE_KEYS: tuple[Key, ...] = (
+    Key("input_tokens", "integer", note="all input tokens, cached ones included"),
+    Key("output_tokens", "integer", note="all output tokens, reasoning included"),
+    Key("cache_read_tokens", "integer", omit="empty", note="part of input_tokens; left out when 0"),
+    Key("cache_write_tokens", "integer", omit="empty", note="part of input_tokens; left out when 0"),
+    Key("reasoning_tokens", "integer", omit="empty", note="part of output_tokens; left out when 0"),
+)
+USAGE_KEY_NAMES = tuple(key.name for key in USAGE_KEYS)
+
+#: Each whole and its parts: cached tokens are counted in the input, reasoning in the output.
+USAGE_PARTS: dict[str, tuple[str, ...]] = {
+    "input_tokens": ("cache_read_tokens", "cache_write_tokens"),
+    "output_tokens": ("reasoning_tokens",),
+}
 
 #: Integers are 64-bit: what DuckDB, Parquet and every warehouse store.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def usage_problem(counts: Mapping[str, object]) -> str | None:
+    """What is wrong with token counts (``None`` when nothing): the writer and the reader share the rule.
+
+    Each count is a non-negative 64-bit integer (a ``bool`` or a float is
+    not), and the parts of a whole add up to no more than it.
+    """
+    values: dict[str, int] = {}
+    for name in USAGE_KEY_NAMES:
+        value = counts.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{name}: {value!r} is not an integer"
+        if not 0 <= value <= INT64_MAX:
+            return f"{name}: {value} is not between 0 and {INT64_MAX}"
+        values[name] = int(value)
+    for whole, parts in USAGE_PARTS.items():
+        total = sum(values[part] for part in parts)
+        if total > values[whole]:
+            return f"{' + '.join(parts)} = {total}, more than {whole} = {values[whole]}"
+    return None
 
 
 def trim(s: str, n: int) -> str:

@@ -196,11 +196,12 @@ def start_span(name: str, attributes: dict[str, Any]) -> CurrentSpan | None:
 
 
 @contextmanager
-def attempt_span(iteration: int) -> Iterator[str]:
+def attempt_span(iteration: int, usage: object = None) -> Iterator[str]:
     """A span ``attempt {iteration}``, a child of the current one; yields its span id ("" without one).
 
     An exception from the block ends the span as ERROR, with the exception
-    recorded, and goes on.
+    recorded, and goes on. ``usage`` (a ``Usage``, read when the block ends)
+    gives the span ``gen_ai.usage.input_tokens`` and ``output_tokens``.
     """
     span = start_span(f"attempt {iteration}", {"sessionlog.iteration": iteration})
     if span is None:
@@ -209,6 +210,18 @@ def attempt_span(iteration: int) -> Iterator[str]:
     try:
         yield span.span_id
     except BaseException as exc:
-        span.end(error=exc)
+        span.end(usage_attributes(usage), error=exc)
         raise
-    span.end()
+    span.end(usage_attributes(usage))
+
+
+def usage_attributes(usage: object) -> dict[str, Any]:
+    """OpenTelemetry's GenAI token attributes of a ``Usage``; only the counts that are integers."""
+    attributes: dict[str, Any] = {}
+    if usage is None:
+        return attributes
+    for name in ("input_tokens", "output_tokens"):
+        value = getattr(usage, name, None)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            attributes[f"gen_ai.usage.{name}"] = value
+    return attributes

@@ -17,7 +17,8 @@ from django_sessionlog.row import KEYS
 #: The keys of a row the writer wrote without sampling, in its order.
 #: The row's keys, in order.
 KEY_NAMES = [key.name for key in KEYS]
-KEY_ORDER = [name for name in KEY_NAMES if name != "sample_rate"]
+#: The keys of a row without sampling or usage, in order.
+KEY_ORDER = [name for name in KEY_NAMES if name not in {"sample_rate", "usage"}]
 
 
 def row(**changes: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from django_sessionlog import SessionAttemptRecord, SessionRecord, row
+from django_sessionlog import SessionAttemptRecord, SessionRecord, Usage, row
 from django_sessionlog.read import columns, rules
 from django_sessionlog.write.encoding import as_row
 
@@ -32,18 +32,33 @@ SPEC_KEYS = [
     "artifact",
     "grounded_in_roster",
     "duration_ms",
+    "usage",
     "sample_rate",
 ]
 
 
 def test_the_table_lists_the_keys_of_the_spec_in_its_order() -> None:
     assert KEY_NAMES == SPEC_KEYS
-    assert [key.name for key in row.ATTEMPT_KEYS] == ["iteration", "verdict_kind", "error", "span_id"]
+    assert [key.name for key in row.ATTEMPT_KEYS] == [
+        "iteration",
+        "verdict_kind",
+        "error",
+        "span_id",
+        "usage",
+    ]
+    assert [key.name for key in row.USAGE_KEYS] == [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    ]
     assert row.VERDICTS == ("accepted", "max_iter_exhausted", "infra_error")
     assert row.VERDICT_KINDS == ("no_json", "validation_failed", "accepted", "infra_error")
     assert [k.name for k in row.KEYS if k.omit != "never"] == [
         "artifact",
         "grounded_in_roster",
+        "usage",
         "sample_rate",
     ]
     assert [k.name for k in row.KEYS if k.nullable] == ["attempts"]
@@ -69,12 +84,15 @@ def test_the_readers_struct_has_the_tables_keys_in_order_required_as_the_table_s
 def test_sql_columns_follow_the_table() -> None:
     assert list(columns.COLUMNS) == KEY_NAMES
     assert [
-        k for k in KEY_NAMES if k not in {"attempts", "artifact", "grounded_in_roster", "sample_rate"}
+        k
+        for k in KEY_NAMES
+        if k not in {"attempts", "artifact", "grounded_in_roster", "usage", "sample_rate"}
     ] == columns.NEVER_NULL
 
 
 EMPTY: dict[str, list[Any]] = {"empty": [None, {}, ""], "none": [None]}
-KEPT: dict[str, Any] = {"object": {"a": 1}, "boolean": False, "rate": 0.5}
+KEPT: dict[str, Any] = {"object": {"a": 1}, "boolean": False, "rate": 0.5, "usage": Usage(3, 4)}
+WRITTEN: dict[str, Any] = {"usage": {"input_tokens": 3, "output_tokens": 4}}
 
 
 def _record(**fields: Any) -> SessionRecord:
@@ -87,7 +105,7 @@ def test_the_writer_leaves_out_what_the_table_says_and_nothing_else(key: row.Key
         assert key.name not in as_row(_record(**{key.name: empty}))
     kept = KEPT[key.kind]
     record = _record(**{key.name: kept})
-    assert as_row(record)[key.name] == kept
+    assert as_row(record)[key.name] == WRITTEN.get(key.kind, kept)
     assert list(as_row(record)) == [k for k in KEY_NAMES if k == key.name or k in _always()]
 
 

@@ -7,7 +7,7 @@ columns list the keys as a row does.
 
 from __future__ import annotations
 
-from ..row import ATTEMPT_KEYS, KEYS, Key
+from ..row import ATTEMPT_KEYS, KEYS, USAGE_KEYS, Key
 
 _SQL_TYPES = {
     "string": "VARCHAR",
@@ -25,6 +25,9 @@ def sql_type(key: Key) -> str:
     if key.kind == "attempts":
         members = ", ".join(f'"{attempt.name}" {sql_type(attempt)}' for attempt in ATTEMPT_KEYS)
         return f"STRUCT({members})[]"
+    if key.kind == "usage":
+        members = ", ".join(f'"{count.name}" BIGINT' for count in USAGE_KEYS)
+        return f"STRUCT({members})"
     return _SQL_TYPES[key.kind]
 
 

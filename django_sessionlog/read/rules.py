@@ -29,8 +29,10 @@ from ..row import (
     KEYS,
     PROMPT_LIMIT,
     SCHEMA_VERSION,
+    USAGE_KEYS,
     VERDICT_KINDS,
     VERDICTS,
+    usage_problem,
 )
 
 # Literal types need literal strings; a test checks them against row.VERDICTS.
@@ -41,13 +43,33 @@ Timestamp = Annotated[datetime.datetime, msgspec.Meta(tz=True)]
 Int64 = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
 
 
+Count = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
+
+
+class TokenUsage(msgspec.Struct, frozen=True):
+    """The tokens of a row or an attempt; a part (cached, reasoning) never exceeds its whole."""
+
+    input_tokens: Count
+    output_tokens: Count
+    cache_read_tokens: Count = 0
+    cache_write_tokens: Count = 0
+    reasoning_tokens: Count = 0
+
+    def __post_init__(self) -> None:
+        # Only rows that carry usage pay for this check.
+        problem = usage_problem(msgspec.structs.asdict(self))
+        if problem is not None:
+            raise ValueError(problem)
+
+
 class Attempt(msgspec.Struct, frozen=True):
-    """One attempt of a row; ``error`` and ``span_id`` may be left out."""
+    """One attempt of a row; ``error``, ``span_id`` and ``usage`` may be left out."""
 
     iteration: Int64
     verdict_kind: VerdictKind
     error: str = ""
     span_id: str = ""
+    usage: TokenUsage | msgspec.UnsetType = msgspec.UNSET
 
 
 class Row(msgspec.Struct, frozen=True, kw_only=True):
@@ -74,6 +96,7 @@ class Row(msgspec.Struct, frozen=True, kw_only=True):
     artifact: dict[str, Any] = {}
     grounded_in_roster: bool | msgspec.UnsetType = msgspec.UNSET
     duration_ms: Int64
+    usage: TokenUsage | msgspec.UnsetType = msgspec.UNSET
     sample_rate: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] | msgspec.UnsetType = msgspec.UNSET
 
     @property
@@ -290,7 +313,16 @@ def json_schema() -> dict[str, Any]:
     definitions = generated["$defs"]
     row = definitions.pop("Row")
     row["properties"]["schema"]["const"] = SCHEMA_VERSION
-    for keys, properties in ((KEYS, row["properties"]), (ATTEMPT_KEYS, definitions["Attempt"]["properties"])):
+    described = (
+        (KEYS, row["properties"]),
+        (ATTEMPT_KEYS, definitions["Attempt"]["properties"]),
+        (USAGE_KEYS, definitions["TokenUsage"]["properties"]),
+    )
+    definitions["TokenUsage"]["description"] = (
+        "Token counts; cache_read_tokens + cache_write_tokens <= input_tokens, "
+        "reasoning_tokens <= output_tokens"
+    )
+    for keys, properties in described:
         for key in keys:
             notes = [key.note] if key.note else []
             if key.kind == "integer":

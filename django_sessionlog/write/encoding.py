@@ -6,13 +6,16 @@ The dict becomes one line in ``..jsonl``.
 from __future__ import annotations
 
 import linecache
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..conf import DEFAULTS
-from ..row import ATTEMPT_KEYS, KEYS, SCHEMA_VERSION, Key
+from ..row import ATTEMPT_KEYS, KEYS, SCHEMA_VERSION, USAGE_KEY_NAMES, Key, usage_problem
 from .records import SessionRecord
+
+logger = logging.getLogger("django_sessionlog")
 
 DEFAULT_DAEMON: str = DEFAULTS["DAEMON"]
 
@@ -47,6 +50,32 @@ def now_timestamp() -> str:
 
 
 # ---------------------------------------------------------------------------
+# Token usage
+
+
+def usage_row(usage: object, session_id: str) -> dict[str, int] | None:
+    """A ``Usage`` (or a mapping of its names) as the row writes it; ``None`` when its counts are not valid.
+
+    A host's odd value (a float, a string, a negative count, a part larger
+    than its whole) must not cost the row, nor make a row readers refuse:
+    the usage is left out and a warning names the session.
+    """
+    if isinstance(usage, Mapping):
+        counts = {name: usage.get(name, 0) for name in USAGE_KEY_NAMES}
+    else:
+        counts = {name: getattr(usage, name, 0) for name in USAGE_KEY_NAMES}
+    problem = usage_problem(counts)
+    if problem is not None:
+        logger.warning("Session %r: its usage is left out of the row: %s", session_id, problem)
+        return None
+    row = {"input_tokens": counts["input_tokens"], "output_tokens": counts["output_tokens"]}
+    for name in USAGE_KEY_NAMES[2:]:
+        if counts[name]:
+            row[name] = counts[name]
+    return row
+
+
+# ---------------------------------------------------------------------------
 # The record as the row's dict
 
 #: What a key's value is when the record leaves it empty (filled, not omitted).
@@ -54,8 +83,11 @@ _FILLED = {
     "schema": "record.schema or SCHEMA_VERSION",
     "timestamp": "record.timestamp or now_timestamp()",
     "daemon": "record.daemon or daemon",
-    "attempts": "None if record.attempts is None else [attempt_row(a) for a in record.attempts]",
+    "attempts": "None if record.attempts is None else [attempt_row(a, record.session_id) for a in record.attempts]",
 }
+
+#: Keys whose value is computed and may still come out ``None`` (then left out).
+_CHECKED = {"usage": "usage_row({argument}.usage, {session_id})"}
 
 
 def _written_out(name: str, keys: tuple[Key, ...], argument: str, signature: str) -> str:
@@ -69,10 +101,19 @@ def _written_out(name: str, keys: tuple[Key, ...], argument: str, signature: str
     while lead < len(keys) and keys[lead].omit == "never":
         lead += 1
     value = {key.name: _FILLED.get(key.name, f"{argument}.{key.name}") for key in keys}
+    session_id = "record.session_id" if argument == "record" else "session_id"
+    checked = {name: code.format(argument=argument, session_id=session_id) for name, code in _CHECKED.items()}
     body = ["    row = {", *(f"        {key.name!r}: {value[key.name]}," for key in keys[:lead]), "    }"]
     for key in keys[lead:]:
         assign = f"row[{key.name!r}] = {value[key.name]}"
-        if key.omit == "never":
+        if key.name in checked:
+            body += [
+                f"    if {argument}.{key.name} is not None:",
+                f"        {key.name} = {checked[key.name]}",
+                f"        if {key.name} is not None:",
+                f"            row[{key.name!r}] = {key.name}",
+            ]
+        elif key.omit == "never":
             body.append(f"    {assign}")
         else:
             test = f"{argument}.{key.name}" if key.omit == "empty" else f"{argument}.{key.name} is not None"
@@ -86,7 +127,7 @@ def _written_out(name: str, keys: tuple[Key, ...], argument: str, signature: str
 #: append; the written-out function costs what a hand-written one does.
 #: The source is kept here for a person to read.
 SOURCE = (
-    _written_out("attempt_row", ATTEMPT_KEYS, "attempt", "attempt")
+    _written_out("attempt_row", ATTEMPT_KEYS, "attempt", "attempt, session_id=''")
     + "\n"
     + _written_out("as_row", KEYS, "record", "record, daemon=DEFAULT_DAEMON")
 )
@@ -94,6 +135,7 @@ _namespace: dict[str, Any] = {
     "SCHEMA_VERSION": SCHEMA_VERSION,
     "DEFAULT_DAEMON": DEFAULT_DAEMON,
     "now_timestamp": now_timestamp,
+    "usage_row": usage_row,
 }
 _FILENAME = f"<{__name__}: as_row written out from row.KEYS>"
 # Known to linecache, so a traceback through the written-out code shows its lines.

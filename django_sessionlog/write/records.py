@@ -8,14 +8,40 @@ the part the golden files test, so it mirrors the reference
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from ..row import ACCEPTED, ERROR_LIMIT, INFRA_ERROR, MAX_ITER_EXHAUSTED, PROMPT_LIMIT, trim
+from ..row import ACCEPTED, ERROR_LIMIT, INFRA_ERROR, MAX_ITER_EXHAUSTED, PROMPT_LIMIT, trim, usage_problem
 
 #: A roster check gets the accepted artifact and answers whether every id in
 #: it is on the roster; ``None`` means "no answer" and leaves the key out.
 RosterCheck = Callable[[dict[str, Any] | None], bool | None]
+
+
+@dataclass(slots=True)
+class Usage:
+    """The tokens of one answer, or of a whole session, as the provider counted them.
+
+    The two totals hold their parts: ``input_tokens`` counts cached tokens
+    too (read and written), ``output_tokens`` reasoning tokens too, as
+    OpenTelemetry's ``gen_ai.usage.*`` attributes do. Mutable, so a host can
+    fill one inside ``session.attempt(usage=...)`` once the answer is in.
+    """
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.reasoning_tokens + other.reasoning_tokens,
+        )
 
 
 @dataclass(slots=True)
@@ -29,6 +55,7 @@ class IterateAttempt:
     iteration: int
     status: AttemptStatus
     span_id: str = ""
+    usage: Usage | None = None
 
 
 @dataclass(slots=True)
@@ -47,6 +74,7 @@ class IterateResponse:
     iterations: int = 0
     history: Sequence[IterateAttempt] = field(default_factory=list)
     artifact: dict[str, Any] | None = None
+    usage: Usage | None = None  # the session's total, when the host knows it
 
 
 @dataclass(slots=True)
@@ -54,6 +82,7 @@ class IterateFailure:
     trace_id: str = ""
     iterations: int = 0
     history: Sequence[IterateAttempt] = field(default_factory=list)
+    usage: Usage | None = None  # the session's total, when the host knows it
 
 
 @dataclass(slots=True)
@@ -69,6 +98,7 @@ class SessionAttemptRecord:
     verdict_kind: str
     error: str = ""
     span_id: str = ""
+    usage: Usage | None = None
 
 
 @dataclass(slots=True)
@@ -96,6 +126,7 @@ class SessionRecord:
     artifact: dict[str, Any] | None = None
     grounded_in_roster: bool | None = None
     duration_ms: int = 0
+    usage: Usage | None = None
     sample_rate: float | None = None
 
 
@@ -126,6 +157,7 @@ def build_session_record(
         record.iterations = response.iterations
         record.final_verdict = ACCEPTED
         record.attempts = attempts_from_history(response.history)
+        record.usage = response.usage if response.usage is not None else total_usage(record.attempts)
         record.artifact = response.artifact
         if roster_check is not None:
             grounded = roster_check(response.artifact)
@@ -138,6 +170,7 @@ def build_session_record(
         record.iterations = failure.iterations
         record.final_verdict = MAX_ITER_EXHAUSTED
         record.attempts = attempts_from_history(failure.history)
+        record.usage = failure.usage if failure.usage is not None else total_usage(record.attempts)
         if not record.session_id:
             record.session_id = failure.trace_id
     else:
@@ -161,5 +194,21 @@ def attempts_from_history(
     # A missing history is an empty one: the row says [] (no attempts were
     # made), never null, which is reserved for an infra_error without error.
     return [
-        SessionAttemptRecord(a.iteration, a.status.kind, a.status.error, a.span_id) for a in history or ()
+        SessionAttemptRecord(a.iteration, a.status.kind, a.status.error, a.span_id, a.usage)
+        for a in history or ()
     ]
+
+
+def total_usage(attempts: Sequence[SessionAttemptRecord]) -> Usage | None:
+    """The sum over the attempts that carry usage (``None`` when none does).
+
+    An attempt whose counts are not valid (a host's bug: a float, a negative
+    count) is left out of the sum, as the writer leaves it out of its row.
+    """
+    total: Usage | None = None
+    for attempt in attempts:
+        usage = attempt.usage
+        if usage is None or not isinstance(usage, Usage) or usage_problem(asdict(usage)) is not None:
+            continue
+        total = usage if total is None else total + usage
+    return None if total is None else replace(total)

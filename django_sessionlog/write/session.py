@@ -30,7 +30,7 @@ from typing import Any
 from .. import tracing
 from ..conf import conf
 from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED
-from .records import IterateFailure, IterateRequest, IterateResponse
+from .records import IterateFailure, IterateRequest, IterateResponse, Usage
 from .signals import iterate_finished
 
 NO_OUTCOME = "the iterate view finished without an outcome"
@@ -62,19 +62,23 @@ class IterateSession:
         """
         return self.request.trace_id
 
-    def attempt(self, iteration: int) -> AbstractContextManager[str]:
+    def attempt(self, iteration: int, usage: Usage | None = None) -> AbstractContextManager[str]:
         """One attempt's span, a child of the session's; gives its span id for ``IterateAttempt``.
 
-            with session.attempt(iteration) as span_id:
+            usage = Usage()
+            with session.attempt(iteration, usage=usage) as span_id:
                 answer = ask_model(messages)
-            history.append(IterateAttempt(iteration, status, span_id))
+                usage.input_tokens, usage.output_tokens = answer.usage.prompt_tokens, ...
+            history.append(IterateAttempt(iteration, status, span_id, usage))
 
         With ``OTEL_SPANS`` off (or without OpenTelemetry) no span is made
-        and the id is "", which the row leaves out.
+        and the id is "", which the row leaves out. ``usage`` is read when the
+        block ends (the answer is in by then), for the span's
+        ``gen_ai.usage.*`` attributes.
         """
         if self._span is None:
             return nullcontext("")
-        return tracing.attempt_span(iteration)
+        return tracing.attempt_span(iteration, usage)
 
     def accept(self, response: IterateResponse) -> None:
         """The model's answer was accepted."""

@@ -14,6 +14,7 @@ from django_sessionlog import paths
 from django_sessionlog.read.export import export_name
 
 from ..logs import KEY_NAMES, row, sessionlog, write_log
+from .test_query import USAGE_SHOWN
 
 
 def exported(folder: Path, sql: str = "SELECT * FROM t") -> list[tuple[Any, ...]]:
@@ -48,10 +49,10 @@ def test_rows_land_in_one_file_per_day_with_the_query_column_types(tmp_path: Pat
     ]
     types = {column[0]: column[1] for column in exported(tmp_path / "out", "DESCRIBE SELECT * FROM t")}
     assert types["timestamp"] == "TIMESTAMP WITH TIME ZONE"
-    assert (
-        types["attempts"]
-        == 'STRUCT(iteration BIGINT, verdict_kind VARCHAR, "error" VARCHAR, span_id VARCHAR)[]'
+    assert types["attempts"] == (
+        f'STRUCT(iteration BIGINT, verdict_kind VARCHAR, "error" VARCHAR, span_id VARCHAR, usage {USAGE_SHOWN})[]'
     )
+    assert types["usage"] == USAGE_SHOWN
     assert types["iterations"] == "BIGINT"
     assert types["grounded_in_roster"] == "BOOLEAN"
 

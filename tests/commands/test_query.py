@@ -17,8 +17,18 @@ def query(sql: str, *files: Path | str, fmt: str = "--json") -> tuple[list[dict[
     return [json.loads(text) for text in out.splitlines()], err, status
 
 
+USAGE = (
+    'STRUCT("input_tokens" BIGINT, "output_tokens" BIGINT, "cache_read_tokens" BIGINT, '
+    '"cache_write_tokens" BIGINT, "reasoning_tokens" BIGINT)'
+)
+USAGE_SHOWN = (
+    "STRUCT(input_tokens BIGINT, output_tokens BIGINT, cache_read_tokens BIGINT, "
+    "cache_write_tokens BIGINT, reasoning_tokens BIGINT)"
+)
+
+
 def test_sessions_view_has_the_fixed_column_types() -> None:
-    assert columns.COLUMNS == {
+    assert {
         "schema": "VARCHAR",
         "session_id": "VARCHAR",
         "timestamp": "TIMESTAMPTZ",
@@ -30,12 +40,14 @@ def test_sessions_view_has_the_fixed_column_types() -> None:
         "iterations": "BIGINT",
         "max_iterations": "BIGINT",
         "final_verdict": "VARCHAR",
-        "attempts": 'STRUCT("iteration" BIGINT, "verdict_kind" VARCHAR, "error" VARCHAR, "span_id" VARCHAR)[]',
+        "attempts": 'STRUCT("iteration" BIGINT, "verdict_kind" VARCHAR, "error" VARCHAR, "span_id" VARCHAR, '
+        f'"usage" {USAGE})[]',
         "artifact": "JSON",
         "grounded_in_roster": "BOOLEAN",
         "duration_ms": "BIGINT",
+        "usage": USAGE,
         "sample_rate": "DOUBLE",
-    }
+    } == columns.COLUMNS
 
 
 def test_column_types_do_not_depend_on_the_first_rows(tmp_path: Path) -> None:
@@ -48,7 +60,8 @@ def test_column_types_do_not_depend_on_the_first_rows(tmp_path: Path) -> None:
     assert status == 0
     assert rows == [
         {
-            "a": 'STRUCT(iteration BIGINT, verdict_kind VARCHAR, "error" VARCHAR, span_id VARCHAR)[]',
+            "a": 'STRUCT(iteration BIGINT, verdict_kind VARCHAR, "error" VARCHAR, span_id VARCHAR, '
+            f"usage {USAGE_SHOWN})[]",
             "t": "TIMESTAMP WITH TIME ZONE",
             "j": "JSON",
             "g": "BOOLEAN",
@@ -192,6 +205,7 @@ def test_csv_writes_booleans_lists_structs_and_json_as_other_tools_read_them(tmp
         "verdict_kind": "validation_failed",
         "error": "worker W-9999 is not on the roster",
         "span_id": None,
+        "usage": None,
     }
     assert json.loads(records[0][2]) == {"shift": "sat-night", "workers": ["W-1001"]}
     assert records[0][3] == "2026-11-24T19:25:55.344793+00:00"

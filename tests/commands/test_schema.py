@@ -23,7 +23,7 @@ def test_schema_is_a_valid_draft_2020_12_json_schema() -> None:
 
 def test_schema_names_every_key_of_the_row_and_what_is_required() -> None:
     schema = json.loads(sessionlog("schema")[0])
-    assert set(schema["properties"]) == set(row(sample_rate=0.5))
+    assert set(schema["properties"]) == set(row(sample_rate=0.5, usage={}))
     assert "artifact" not in schema["required"]
     assert "grounded_in_roster" not in schema["required"]
     assert "attempts" in schema["required"]

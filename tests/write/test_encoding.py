@@ -6,17 +6,19 @@ from typing import Any
 import orjson
 import pytest
 
-from django_sessionlog import SessionAttemptRecord, SessionRecord
+from django_sessionlog import SessionAttemptRecord, SessionRecord, Usage
 from django_sessionlog.jsonl import encode_line
 from django_sessionlog.write.encoding import as_row, format_timestamp, now_timestamp
 
-from ..logs import KEY_ORDER
+from ..logs import KEY_NAMES
 from ..test_jsonl import artifact_line, strict_loads
 
 
 def test_row_keys_come_in_the_spec_order_with_every_optional_key() -> None:
-    record = SessionRecord(attempts=[], artifact={"a": 1}, grounded_in_roster=False)
-    assert list(as_row(record)) == KEY_ORDER
+    record = SessionRecord(
+        attempts=[], artifact={"a": 1}, grounded_in_roster=False, usage=Usage(1, 2), sample_rate=0.5
+    )
+    assert list(as_row(record)) == list(KEY_NAMES)
 
 
 def test_empty_artifact_and_unanswered_roster_check_are_omitted() -> None:

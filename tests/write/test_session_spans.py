@@ -17,6 +17,7 @@ from django_sessionlog import (
     IterateFailure,
     IterateRequest,
     IterateResponse,
+    Usage,
     iterate_session,
 )
 from django_sessionlog.testing import capture_sessions
@@ -184,6 +185,39 @@ def test_attempt_spans_are_children_of_the_session_and_their_ids_reach_the_row(s
         {"sessionlog.iteration": 1},
         {"sessionlog.iteration": 2},
     ]
+
+
+@SPANS_ON
+def test_attempt_spans_carry_the_usage_filled_inside_the_block_and_the_row_its_sum(spans: Spans) -> None:
+    history: list[IterateAttempt] = []
+    with capture_sessions() as rows, iterate_session(request()) as session:
+        for iteration, kind in enumerate(["no_json", "accepted"], 1):
+            usage = Usage()
+            with session.attempt(iteration, usage=usage) as attempt_span_id:
+                usage.input_tokens, usage.output_tokens = 100 * iteration, 10 * iteration
+            history.append(IterateAttempt(iteration, AttemptStatus(kind), attempt_span_id, usage))
+        session.accept(IterateResponse("", 2, history, {"workers": []}))
+    assert [dict(spans.named(f"attempt {i}").attributes or {}) for i in (1, 2)] == [
+        {"sessionlog.iteration": 1, "gen_ai.usage.input_tokens": 100, "gen_ai.usage.output_tokens": 10},
+        {"sessionlog.iteration": 2, "gen_ai.usage.input_tokens": 200, "gen_ai.usage.output_tokens": 20},
+    ]
+    assert [a["usage"] for a in rows[0]["attempts"]] == [
+        {"input_tokens": 100, "output_tokens": 10},
+        {"input_tokens": 200, "output_tokens": 20},
+    ]
+    assert rows[0]["usage"] == {"input_tokens": 300, "output_tokens": 30}
+
+
+@SPANS_ON
+def test_an_attempt_span_leaves_out_counts_that_are_not_integers(spans: Spans) -> None:
+    with capture_sessions(), iterate_session(request()) as session:
+        with session.attempt(1, usage=Usage(input_tokens=1.5, output_tokens=7)):  # type: ignore[arg-type]
+            pass
+        session.accept(accepted(1))
+    assert dict(spans.named("attempt 1").attributes or {}) == {
+        "sessionlog.iteration": 1,
+        "gen_ai.usage.output_tokens": 7,
+    }
 
 
 @SPANS_ON
