@@ -1,6 +1,7 @@
 """django-sessionlog: one JSON line per finished LLM iterate session.
 
-The public API (SPEC section 2) is re-exported here; the signal is safe to
+The public API (the request, response, failure and attempt types, the
+signal, ``iterate_session`` and the record builders) is re-exported here; the signal is safe to
 import before Django is set up, so a view module can import it at the top.
 """
 

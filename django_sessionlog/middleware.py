@@ -1,7 +1,7 @@
 """``TraceIdMiddleware``: one trace id per request, taken from the caller or made.
 
 The id becomes the row's ``session_id``, so a person can go from a row to
-the live trace and back. It is taken, in this order (SPEC section 9), from:
+the live trace and back. It is taken, in this order, from:
 
 1. the ``TRACE_HEADER`` header (``X-Lakehouse-Trace-Id``), when safe:
    letters, digits and ``-_.:``, at most 128 characters;

@@ -1,4 +1,4 @@
-"""The ``session.iterate.v1`` row, stated once (SPEC section 1).
+"""The ``session.iterate.v1`` row, stated once: one JSON object a line, one line a session.
 
 Its keys in the order the file writes them, which may be left out and
 when, which may be null, the limits and the sets of verdicts. Everything

@@ -1,4 +1,4 @@
-"""Secrets and personal data in text, found and replaced (SPEC section 10).
+"""Secrets and personal data in text, found and replaced by ``[scrubbed:NAME]``.
 
 The detectors and the ``Scrubber`` built from them, shared by the write
 path (the receiver scrubs every row before ``REDACT``) and by ``sessionlog

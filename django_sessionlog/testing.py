@@ -12,8 +12,10 @@ scrubbing and redaction, is appended to ``rows`` as the dict it encodes to
 unset. Rows from any thread, and from ``asend``, land in every open
 capture, so nested blocks each see what happened inside them.
 
-With pytest, add ``pytest_plugins = ["django_sessionlog.testing"]`` to a
-``conftest.py`` and ask for the ``sessionlog_rows`` fixture.
+With pytest, add ``pytest_plugins = ["django_sessionlog.pytest_plugin"]``
+to a ``conftest.py`` and ask for the ``sessionlog_rows`` fixture. Importing
+this module never imports pytest: a production import must not pull in the
+test runner.
 """
 
 from __future__ import annotations
@@ -45,14 +47,7 @@ def capture_sessions() -> Iterator[Rows]:
         receivers.remove_interceptor(capture)
 
 
-try:
-    import pytest
-except ImportError:  # a unittest project: capture_sessions is all it needs
-    pass
-else:
-
-    @pytest.fixture
-    def sessionlog_rows() -> Iterator[Rows]:
-        """The rows logged during the test (``capture_sessions`` as a fixture)."""
-        with capture_sessions() as rows:
-            yield rows
+#: ``pytest_plugins = ["django_sessionlog.testing"]``, as earlier versions had
+#: it, still brings the fixture: pytest loads the plugins this names (a name
+#: only: nothing here imports pytest).
+pytest_plugins = ["django_sessionlog.pytest_plugin"]

@@ -8,7 +8,7 @@ from django.test import override_settings
 from iterate import views
 
 # The app's own pytest fixture, as any host would use it.
-pytest_plugins = ["django_sessionlog.testing"]
+pytest_plugins = ["django_sessionlog.pytest_plugin"]
 
 
 class ScriptedProvider:

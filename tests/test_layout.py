@@ -70,6 +70,8 @@ RULES = [
     ("commands", ["django_sessionlog.write", "rest_framework"]),
     # What both adapters share imports neither library.
     ("contrib/recording.py", ["instructor", "pydantic_ai", "openai", "django_sessionlog.read"]),
+    # A host's production code may import the capture helper: never the test runner.
+    ("testing.py", ["pytest", "_pytest"]),
     (
         "tracing.py",
         ["django_sessionlog.write", "django_sessionlog.read", "django_sessionlog.commands", "django"],

@@ -76,7 +76,7 @@ def test_async_stack_is_served_asynchronously() -> None:
     assert response["X-Lakehouse-Trace-Id"] == "async-7"
 
 
-# W3C traceparent and the active span (SPEC section 9) ---------------------
+# W3C traceparent and the active span ---------------------
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE}-00f067aa0ba902b7-01"

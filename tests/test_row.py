@@ -1,4 +1,4 @@
-"""The row's table (``django_sessionlog.row``) is SPEC section 1, and everything else follows it."""
+"""The row's table (``django_sessionlog.row``) is the documented row, and everything else follows it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from django_sessionlog.write.encoding import as_row
 
 from .logs import KEY_NAMES
 
-#: SPEC section 1, as written there (sample_rate from section 3: the last key).
+#: The row's keys as the README documents them (sample_rate, from sampling, the last key).
 SPEC_KEYS = [
     "schema",
     "session_id",

@@ -100,7 +100,7 @@ def test_captured_rows_are_after_redaction_and_sampling() -> None:
     assert [(r["session_id"], r["prompt"]) for r in rows] == [("kept", "[scrubbed]")]
 
 
-HOST_CONFTEST = 'pytest_plugins = ["django_sessionlog.testing"]\n'
+HOST_CONFTEST = 'pytest_plugins = ["django_sessionlog.pytest_plugin"]\n'
 HOST_TEST = textwrap.dedent(
     """
     from django_sessionlog import IterateRequest, IterateResponse, iterate_finished
@@ -117,8 +117,10 @@ HOST_TEST = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_the_pytest_fixture_works_for_a_host_through_pytest_plugins(tmp_path: Path) -> None:
-    (tmp_path / "conftest.py").write_text(HOST_CONFTEST)
+@pytest.mark.parametrize("plugin", ["django_sessionlog.pytest_plugin", "django_sessionlog.testing"])
+def test_the_pytest_fixture_works_for_a_host_through_pytest_plugins(tmp_path: Path, plugin: str) -> None:
+    # The module of its own, and the name earlier versions gave.
+    (tmp_path / "conftest.py").write_text(HOST_CONFTEST.replace("django_sessionlog.pytest_plugin", plugin))
     (tmp_path / "test_host.py").write_text(HOST_TEST)
     result = subprocess.run(
         [
@@ -140,3 +142,28 @@ def test_the_pytest_fixture_works_for_a_host_through_pytest_plugins(tmp_path: Pa
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+IMPORT_IN_PRODUCTION = """
+import sys
+import django
+from django.conf import settings
+settings.configure(INSTALLED_APPS=["django_sessionlog"], SESSIONLOG={"PATH": ""})
+django.setup()
+import django_sessionlog.testing
+print(sorted(name for name in sys.modules if name == "pytest" or name.startswith(("_pytest", "pluggy"))))
+"""
+
+
+@pytest.mark.slow
+def test_importing_testing_never_imports_pytest() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORT_IN_PRODUCTION],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

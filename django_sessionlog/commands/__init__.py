@@ -13,7 +13,8 @@ from typing import Any, Protocol
 
 from django.core.management import BaseCommand
 
-#: Exit statuses (SPEC section 5).
+#: Exit statuses: 0 all well; 1 what was checked failed (invalid rows, a worse
+#: candidate, findings of ``scan``); 2 bad arguments, settings or files.
 OK, INVALID, USAGE = 0, 1, 2
 
 

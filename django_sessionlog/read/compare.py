@@ -5,7 +5,7 @@ every core by ``parallel``); ``compare`` then gives, for each side as a
 whole and for each kind, six metrics (and two over the rows that carry
 token usage: tokens per session, cost per accepted session) with the two values, the difference
 (candidate minus baseline), a 95% interval of it (``intervals``) and a
-verdict under SPEC section 8:
+verdict:
 
 - ``worse``/``better``: the interval lies wholly on the bad/good side of 0
   and the change is big enough to matter (``min_change`` absolute for
@@ -617,7 +617,10 @@ class Result:
         }
 
     def as_dict(self) -> dict[str, Any]:
-        """The comparison for machines: SPEC section 8's ``--json`` document."""
+        """The comparison for machines, as ``compare --json`` prints it.
+
+        Each side, then each metric overall and by kind.
+        """
         return {
             "baseline": self.side("baseline"),
             "candidate": self.side("candidate"),

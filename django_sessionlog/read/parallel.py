@@ -24,8 +24,18 @@ from .window import Window
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-#: Below this a log is read in one process: starting workers costs more than it saves.
-PARALLEL_FROM = 64 << 20
+#: Below this much input in all, the logs are read in one process: starting
+#: workers by forkserver (Python 3.14's default) or spawn costs more than the
+#: other cores save. Measured by ``bench/parallel.py``: on two cores the pool
+#: of two workers is 1.3x to 1.7x slower at 64 to 256 MB and pays from about
+#: 512 MB. A file this big is also cut into a part per worker.
+PARALLEL_FROM = 512 << 20
+
+#: What gzip makes of a log: 47.6 MB of ``bench/make_log.py`` rows become 8.8 MB.
+GZIP_RATIO = 5
+
+#: Forking starts a worker far cheaper (no imports): with fork the pool pays from here.
+FORK_PARALLEL_FROM = 64 << 20
 
 #: Row numbers of the parts of a log start this far apart (more rows than a part can hold).
 PART_STRIDE = 1 << 40
@@ -51,6 +61,10 @@ def gather(
 ) -> tuple[F, Tally]:
     """``figures(first_row_number)`` filled with the rows of ``names`` in ``window``, and the tally.
 
+    A pool of workers starts only when the files hold ``parallel_from``
+    bytes in all (a compressed file at ``GZIP_RATIO`` times its size,
+    standard input at nothing); a plain file that big is cut into parts.
+
     ``figures`` must pickle (a class, or a ``functools.partial`` of one):
     the workers make their own. Each part's row numbers start after the
     previous part's, so figures that break ties by reading order come out
@@ -58,13 +72,19 @@ def gather(
     ``start_method_for_workers``.
     """
     workers = workers or os.cpu_count() or 1
+    method = start_method or start_method_for_workers()
+    if method == "fork":
+        parallel_from = min(parallel_from, FORK_PARALLEL_FROM)
+    sizes = [_work(name) for name in names]
+    if workers < 2 or sum(sizes) < parallel_from:
+        # Small work, however many files: no pool to start.
+        return count([Part(name) for name in names], window, figures, 0)
     parts: list[Part] = []
-    for name in names:
-        big = seekable(name) and _size(name) >= parallel_from
-        parts.extend(split(name, workers) if big else [Part(name)])
-    if workers < 2 or len(parts) < 2:
+    for name, size in zip(names, sizes, strict=True):
+        parts.extend(split(name, workers) if seekable(name) and size >= parallel_from else [Part(name)])
+    if len(parts) < 2:
         return count(parts, window, figures, 0)
-    context = multiprocessing.get_context(start_method or start_method_for_workers())
+    context = multiprocessing.get_context(method)
     total = len(parts)
     with concurrent.futures.ProcessPoolExecutor(max_workers=min(workers, total), mp_context=context) as pool:
         results = list(
@@ -112,6 +132,13 @@ def start_method_for_workers() -> str:
     if method == "fork" and threading.active_count() > 1:
         return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     return method
+
+
+def _work(name: str) -> int:
+    """About how many bytes of JSON lines reading ``name`` decodes."""
+    if name == "-":
+        return 0
+    return _size(name) * (GZIP_RATIO if name.endswith(".gz") else 1)
 
 
 def _size(name: str) -> int:

@@ -7,7 +7,7 @@ generated from it, so the two cannot disagree.
 
 Decoding with msgspec checks every type while it parses, about as fast as
 ``orjson.loads`` only parses (a ``bool`` is not an integer and a float is
-not an integer, as the spec says). Only a row it rejects is looked at again,
+not an integer: JSON's ``true`` and ``1.0`` are no row's integers). Only a row it rejects is looked at again,
 field by field, to say precisely what is wrong with it.
 """
 

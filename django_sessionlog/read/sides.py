@@ -1,6 +1,6 @@
 """The two sides of a comparison: which rows belong to the baseline, which to the candidate.
 
-A side is one or more terms joined by commas (SPEC section 8): a window
+A side is one or more terms joined by commas: a window
 ``SINCE..UNTIL`` (either end may be empty, ``UNTIL`` exclusive, a date
 meaning its start) or ``FIELD=VALUE`` with FIELD one of ``model``,
 ``provider``, ``daemon``, ``kind``. A row is on a side when it is in the

@@ -91,7 +91,7 @@ def read_json_sql(
 
 
 def view_sql(files: Sequence[str]) -> str:
-    """``CREATE OR REPLACE VIEW sessions`` over ``files``, for the DuckDB CLI (SPEC section 7).
+    """``CREATE OR REPLACE VIEW sessions`` over ``files``, for DuckDB outside the app (``schema --duckdb``).
 
     The same columns and types as ``sessionlog query``, whatever the first
     rows hold (DuckDB would guess them from a sample, and a key the writer

@@ -14,7 +14,7 @@ reach Django.
 
 ``async with`` works the same in an async view and sends with ``asend``.
 
-Trace linkage (SPEC section 9): a request without a trace id takes the
+Trace linkage: a request without a trace id takes the
 active OpenTelemetry span's, and with ``SESSIONLOG["OTEL_SPANS"]`` the
 block runs inside a span ``iterate {kind}`` of its own (``tracing.py``).
 """

@@ -67,7 +67,7 @@ def test_the_duckdb_view_reads_usage_and_has_it_null_where_absent(tmp_path: Path
     assert found == [("a", 10, None, 4), ("b", None, None, None)]
 
 
-# --- schema --duckdb: the view for DuckDB outside the app (SPEC section 7) --
+# --- schema --duckdb: the view for DuckDB outside the app --
 
 
 def test_duckdb_view_without_duckdb_flag_takes_no_files(tmp_path: Path) -> None:

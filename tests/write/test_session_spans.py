@@ -1,4 +1,4 @@
-"""``iterate_session`` and OpenTelemetry (SPEC section 9), with the real SDK exporting to memory."""
+"""``iterate_session`` and OpenTelemetry (a span per session and per attempt), with the real SDK exporting to memory."""
 
 from __future__ import annotations
 
