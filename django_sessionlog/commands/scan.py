@@ -23,7 +23,7 @@ from ..conf import conf
 from ..read import files as log_files
 from ..read.formatting import plural
 from ..read.rows import Tally, iter_rows
-from ..read.rules import DEEP, without_deep_values
+from ..read.rules import deep_values
 from . import INVALID
 from .arguments import add_files_argument, resolve_files, setting_error
 from .output import Progress, report_unreadable, skipped_lines, to_terminal, unreadable_error, write_json
@@ -82,19 +82,11 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     progress = Progress(log_files.total_size(files), "scan")
     rows = iter_rows(files, tally, on_line=progress.advance if progress.active else None)
     look = scrubber.findings
-    not_scanned = 0
     for name, number, line, row in rows:
         attempts = row.attempts
-        if not row.artifact and b'"artifact"' in line and blanked(line):
-            # Nested too deep for the reader, which checked its brackets only:
-            # what it holds was not looked at, so the row is never called clean.
-            not_scanned += 1
-            command.stderr.write(
-                to_terminal(
-                    command, f"{name}:{number}: artifact not scanned: nested more than {DEEP} levels deep"
-                )
-            )
         found = look(row.prompt, list(map(_error, attempts)) if attempts else [], row.artifact)
+        if (not row.artifact and b'"artifact"' in line) or any(kind == "too_deep" for _, kind in found):
+            found = deep_artifact(scrubber, line, found)
         if not found:
             continue
         rows_with_findings += 1
@@ -117,7 +109,6 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
                 "rows": tally.valid,
                 "findings": findings,
                 "rows_with_findings": rows_with_findings,
-                "not_scanned": not_scanned,
                 "skipped": {"invalid": tally.invalid, "torn": tally.torn, "other_schema": tally.skipped},
                 "unreadable": [{"file": name, "error": reason} for name, reason in tally.unreadable],
             },
@@ -130,21 +121,30 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     left_out = skipped_lines(tally)
     command.stderr.write(
         f"{plural(tally.valid, 'row')} in {plural(len(files), 'file')} scanned: {said}"
-        + (f"; {plural(not_scanned, 'artifact')} not scanned (nested too deep)" if not_scanned else "")
         + (f"; {left_out}" if left_out else "")
     )
     if tally.unreadable:
         raise unreadable_error(tally)
-    if not_scanned and not findings:
-        raise CommandError(
-            f"{plural(not_scanned, 'row')} whose artifact could not be scanned", returncode=INVALID
-        )
     if findings:
         raise CommandError(
             f"secrets or personal data in {plural(rows_with_findings, 'row')}", returncode=INVALID
         )
 
 
-def blanked(line: bytes) -> bool:
-    """Whether the reader stood an empty value in for this line's artifact (nested too deep to decode)."""
-    return without_deep_values(line) != line
+def deep_artifact(
+    scrubber: scrubbing.Scrubber, line: bytes, found: list[scrubbing.Finding]
+) -> list[scrubbing.Finding]:
+    """The findings with a deeply nested artifact looked at as text.
+
+    The reader stands ``{}`` in for an artifact too deep to decode (the
+    Python's stack decides where), and the walk over a decoded one stops at
+    ``DEPTH_LIMIT`` levels: either way its text is scanned whole here, so
+    the row reads the same on every Python and is never passed as clean. A
+    secret written with JSON escapes inside it is not seen.
+    """
+    texts = deep_values(line, scrubbing.DEPTH_LIMIT)
+    if not texts:
+        return found  # not deep after all: a too_deep finding, if any, stands
+    kept = [finding for finding in found if finding.name != "too_deep"]
+    names = dict.fromkeys(span.name for text in texts for span in scrubber.spans(text))
+    return kept + [scrubbing.Finding("artifact", name) for name in names if ("artifact", name) not in kept]

@@ -184,8 +184,18 @@ def without_deep_values(line: bytes) -> bytes:
     return bytes(out + line[position:])
 
 
-def _scan(line: bytes) -> tuple[list[tuple[int, int]], int, bool]:
-    """(spans of top-level values deeper than DEEP, the deepest level, whether brackets balance)."""
+def deep_values(line: bytes, deeper_than: int = DEEP) -> list[str]:
+    """The text of each top-level value of ``line`` nested more than ``deeper_than`` levels.
+
+    For ``scan``, which looks for secrets in such a value as text, since
+    neither a decoder nor a walk over the decoded value reaches its depths.
+    """
+    spans, _, _ = _scan(line, deeper_than)
+    return [line[begin:end].decode("utf-8", "replace") for begin, end in spans]
+
+
+def _scan(line: bytes, deep: int = DEEP) -> tuple[list[tuple[int, int]], int, bool]:
+    """(spans of top-level values deeper than ``deep``, the deepest level, whether brackets balance)."""
     spans: list[tuple[int, int]] = []
     depth = deepest = value_deepest = 0
     start = -1
@@ -207,7 +217,7 @@ def _scan(line: bytes) -> tuple[list[tuple[int, int]], int, bool]:
             value_deepest = max(value_deepest, depth)
             deepest = max(deepest, depth)
         elif byte in (0x7D, 0x5D):  # } ]
-            if depth == 2 and value_deepest > DEEP:
+            if depth == 2 and value_deepest > deep:
                 spans.append((start, index + 1))
             depth -= 1
             if depth < 0:

@@ -2,9 +2,10 @@
 
 Each must see the rows, the sums of tokens and the column types that the
 app's own ``stats`` gives. They run in one tox environment
-(``SESSIONLOG_ENGINES=1``, py312-django52, which installs them); Spark also
-needs Java, which ``runtests.sh`` installs (Debian's headless JRE): without
-it the Spark test is skipped on a laptop and fails under CI.
+(``SESSIONLOG_ENGINES=1``, py312-django52, which installs them) and are
+deselected elsewhere; Spark also needs Java, which ``runtests.sh`` installs
+(Debian's headless JRE): without it the Spark test is skipped on a laptop and
+fails under CI.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ import pytest
 from .. import needs
 from ..logs import DROP, row, sessionlog, write_log
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        os.environ.get("SESSIONLOG_ENGINES") != "1",
-        reason="the engines (Spark, pyarrow, polars) run in one tox environment: SESSIONLOG_ENGINES=1",
-    ),
-]
+# Deselected (not skipped) outside the one environment that installs them:
+# see ``pytest_collection_modifyitems`` in ``tests/conftest.py``.
+pytestmark = [pytest.mark.slow, pytest.mark.engines]
 
 
 def sessions(count: int) -> list[dict[str, Any]]:
