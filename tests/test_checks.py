@@ -406,6 +406,7 @@ SECRET_KEY = "x"
 INSTALLED_APPS = ["django_sessionlog"]
 ALLOWED_HOSTS = ["*"]
 ROOT_URLCONF = "no_urls"
+USE_TZ = True  # Django 4.2 warns without it, and warnings are errors here
 SESSIONLOG = {"PTAH": "sessions.jsonl"}
 """
 
