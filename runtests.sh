@@ -24,11 +24,13 @@ if command -v pyenv >/dev/null 2>&1; then
 fi
 
 # The tests run the real tools users meet: Debian's Chromium (the report's
-# page), logrotate (the README's stanza). Installed here when missing and
+# page), logrotate (the README's stanza), a JRE for Spark (the export). Installed here when missing and
 # this machine lets us (CI runs as root).
 wanted=()
 if [ -z "${CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1; then wanted+=(chromium); fi
 if ! command -v logrotate >/dev/null 2>&1 && [ ! -x /usr/sbin/logrotate ]; then wanted+=(logrotate); fi
+# Spark (the export test) needs a Java runtime.
+if ! command -v java >/dev/null 2>&1 && [ -z "${JAVA_HOME:-}" ]; then wanted+=(openjdk-17-jre-headless); fi
 if [ "${#wanted[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "runtests.sh: installing ${wanted[*]} for the tests that use them..."

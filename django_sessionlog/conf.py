@@ -221,6 +221,24 @@ def _check_otel_spans(value: bool) -> list[CheckMessage]:
     ]
 
 
+def _check_prices(value: Mapping[Any, Any]) -> list[CheckMessage]:
+    # The rule lives with the prices (read/cost.py), imported only when checked.
+    from .read.cost import price_problems
+
+    problems = price_problems(value)
+    unknown = [p for p in problems if "unknown price keys" in p or "lacks" in p or "not a model" in p]
+    return [
+        _error(
+            f"SESSIONLOG['PRICES'] {problem}.",
+            "Prices are USD per million tokens by model, e.g. "
+            "{'qwen2.5-coder:14b': {'input_per_mtok': 0.0, 'output_per_mtok': 0.0}}; keys: "
+            "input_per_mtok, output_per_mtok, cache_read_per_mtok, cache_write_per_mtok.",
+            16 if problem in unknown else 17,
+        )
+        for problem in problems
+    ]
+
+
 # --- SCRUB's own keys --------------------------------------------------------
 
 
@@ -433,6 +451,9 @@ class Settings:
     TRACE_URL = Setting("", (str,), "a string", _text, _check_trace_url)
     TRACE_HEADER = Setting("X-Lakehouse-Trace-Id", (str,), "a string", str, _check_trace_header)
     OTEL_SPANS = Setting(False, (bool,), "True or False", bool, _check_otel_spans)
+    PRICES: Setting[Mapping[str, Mapping[str, float]]] = Setting(
+        {}, (Mapping,), "a dict of model -> prices in USD per million tokens", _as_is, _check_prices
+    )
     SCRUB: Setting[Any] = Setting(
         {option.name: option.default for option in SCRUB_OPTIONS},
         (),  # its check tells a wrong type (E010) and each of its keys

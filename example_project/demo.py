@@ -3,8 +3,9 @@
     python example_project/demo.py [--sessions 48]
 
 Starts ``manage.py runserver`` on a free port of 127.0.0.1, sends sessions
-of every kind to /v1/iterate and /v1/iterate-async (the demo model: no
-network needed), then shows what the app wrote with ``sessionlog tail``,
+of every kind to /v1/iterate and /v1/iterate-async, and every sixth to
+/v1/fill-instructor (a fill through instructor's own retry loop, logged with
+``logged(...)``; the demo model: no network needed), then shows what the app wrote with ``sessionlog tail``,
 ``stats`` and ``validate``, a DuckDB query for phantom workers, and
 writes the HTML report. With OpenTelemetry installed (``demo.sh`` installs
 it) the service's spans go to ``var/spans.jsonl``, and the demo puts a row
@@ -120,6 +121,12 @@ def show_trace_linkage(log: Path, spans_path: Path) -> None:
     print(f"  {len(linked)} of {len(rows)} rows have a server span whose trace id is their session id")
 
 
+def instructor_session(rng: random.Random) -> tuple[str, dict[str, Any]]:
+    """The endpoint and body of a fill served by instructor's retry loop, logged as kind fill-instructor."""
+    prompt = f"{rng.choice(PROMPTS['fill'])} (request {rng.randint(1000, 9999)})"
+    return "/v1/fill-instructor", {"prompt": prompt, "max_iterations": rng.choice([2, 3, 3, 4])}
+
+
 def sessionlog(*args: str) -> None:
     print(f"\n$ {SHOWN_MANAGE} sessionlog {shlex.join(args)}", flush=True)
     subprocess.run([*MANAGE, "sessionlog", *args], check=False)
@@ -158,7 +165,10 @@ def main() -> None:
         rng = random.Random(int(time.time()))
         counts: dict[int, int] = {}
         kinds = list(PROMPTS)
-        print(f"Driving {args.sessions} iterate sessions (fill, email, playbook; sync and async views):")
+        print(
+            f"Driving {args.sessions} iterate sessions (fill, email, playbook; sync and async views;"
+            " every sixth a fill through instructor):"
+        )
         with httpx.Client(base_url=base, timeout=60.0) as client:
             for number in range(args.sessions):
                 kind = kinds[number % len(kinds)]
@@ -168,6 +178,9 @@ def main() -> None:
                     "max_iterations": rng.choice([2, 3, 3, 4]),
                 }
                 endpoint = "/v1/iterate-async" if number % 4 == 3 else "/v1/iterate"
+                if number % 6 == 5:
+                    # Every sixth session: a fill through instructor's own loop (iterate/instructed.py).
+                    endpoint, body = instructor_session(rng)
                 status = client.post(endpoint, json=body).status_code
                 counts[status] = counts.get(status, 0) + 1
                 progress(number + 1, args.sessions, counts)
@@ -184,6 +197,12 @@ def main() -> None:
         "query",
         "SELECT session_id, a.iteration, a.error FROM sessions, unnest(attempts) t(a) "
         "WHERE a.error LIKE '%not on the roster%' ORDER BY timestamp LIMIT 5",
+    )
+    # The rows of instructor's loop, next to the hand-written ones: the same columns, the same verdicts.
+    sessionlog(
+        "query",
+        "SELECT kind, final_verdict, iterations, [a.verdict_kind FOR a IN attempts] AS verdicts "
+        "FROM sessions WHERE kind IN ('fill', 'fill-instructor') ORDER BY timestamp DESC LIMIT 6",
     )
     report = HERE / "var" / "sessionlog-report.html"
     sessionlog("report", "-o", str(report))

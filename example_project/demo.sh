@@ -7,7 +7,8 @@ if [ ! -x .venv-demo/bin/python ]; then
     echo "Setting up .venv-demo (once)..."
     python3 -m venv .venv-demo
 fi
-# otel: the example service's spans (its server span's trace id is each row's session id).
-.venv-demo/bin/python -m pip install -qq --disable-pip-version-check -e ".[duckdb,drf,otel]" httpx \
+# otel: the example service's spans (its server span's trace id is each row's session id);
+# instructor: /v1/fill-instructor, a fill through instructor's own retry loop.
+.venv-demo/bin/python -m pip install -qq --disable-pip-version-check -e ".[duckdb,drf,otel,instructor]" httpx \
     opentelemetry-sdk opentelemetry-instrumentation-django
 exec .venv-demo/bin/python example_project/demo.py "$@"

@@ -5,7 +5,8 @@ the read side nor the commands (nor DuckDB, REST framework or templates).
 ``read/`` never imports the write path. The modules both share (the row,
 paths, the JSON encoder, the scrubbing detectors, tracing) import nothing of
 either. OpenTelemetry is imported by ``tracing.py`` alone, so it stays
-optional in one place.
+optional in one place; likewise instructor by ``contrib/instructor.py`` and
+pydantic-ai by ``contrib/pydantic_ai.py``, each library's one adapter.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ RULES = [
             "duckdb",
             "rest_framework",
             "django.template",
+            "django_sessionlog.contrib",
         ],
     ),
     ("read", ["django_sessionlog.write", "django_sessionlog.commands", "rest_framework"]),
@@ -66,6 +68,8 @@ RULES = [
         ],
     ),
     ("commands", ["django_sessionlog.write", "rest_framework"]),
+    # What both adapters share imports neither library.
+    ("contrib/recording.py", ["instructor", "pydantic_ai", "openai", "django_sessionlog.read"]),
     (
         "tracing.py",
         ["django_sessionlog.write", "django_sessionlog.read", "django_sessionlog.commands", "django"],
@@ -95,6 +99,20 @@ def test_only_tracing_imports_opentelemetry() -> None:
         if name == "opentelemetry" or name.startswith("opentelemetry.")
     }
     assert found == {"tracing.py"}
+
+
+@pytest.mark.parametrize(
+    ("library", "adapter"),
+    [("instructor", "contrib/instructor.py"), ("pydantic_ai", "contrib/pydantic_ai.py")],
+)
+def test_each_integrations_library_is_imported_by_its_adapter_alone(library: str, adapter: str) -> None:
+    found = {
+        path.relative_to(PACKAGE).as_posix()
+        for path in sorted(PACKAGE.rglob("*.py"))
+        for name in imported(path)
+        if name == library or name.startswith(library + ".")
+    }
+    assert found == {adapter}
 
 
 def test_the_checker_sees_relative_imports() -> None:

@@ -1,4 +1,4 @@
-"""The core works without its optional packages: REST framework and DuckDB are extras."""
+"""The core works without its optional packages: REST framework, DuckDB, instructor and pydantic-ai are extras."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import builtins, importlib.abc, sys
 
 class Hide(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in {"rest_framework", "duckdb"}:
+        if name.split(".")[0] in {"rest_framework", "duckdb", "instructor", "pydantic_ai"}:
             raise ModuleNotFoundError(f"No module named {name!r}")
         return None
 
@@ -35,12 +35,19 @@ from django.core.management import call_command
 iterate_finished.send(sender=None, request=IterateRequest(trace_id="t", kind="fill"),
                       response=IterateResponse("t", 1, [], {"workers": ["W-1"]}))
 call_command("sessionlog", "validate", sys.argv[1])
-print("rest_framework" in sys.modules, "duckdb" in sys.modules)
+for adapter in ("instructor", "pydantic_ai"):
+    try:
+        __import__(f"django_sessionlog.contrib.{adapter}")
+    except ImportError as exc:
+        print(exc)
+print("rest_framework" in sys.modules, "duckdb" in sys.modules, "instructor" in sys.modules, "pydantic_ai" in sys.modules)
 """
 
 
 @pytest.mark.slow
-def test_a_host_without_rest_framework_or_duckdb_logs_and_validates(tmp_path: Path) -> None:
+def test_a_host_without_rest_framework_duckdb_instructor_or_pydantic_ai_logs_and_validates(
+    tmp_path: Path,
+) -> None:
     log = tmp_path / "sessions.jsonl"
     result = subprocess.run(
         [sys.executable, "-c", HIDDEN, str(log), str(REPO)],
@@ -50,7 +57,12 @@ def test_a_host_without_rest_framework_or_duckdb_logs_and_validates(tmp_path: Pa
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "False False"
+    lines = result.stdout.splitlines()
+    assert lines[-1] == "False False False False"
+    assert lines[-3:-1] == [
+        "django_sessionlog.contrib.instructor needs instructor: pip install 'django-sessionlog[instructor]'",
+        "django_sessionlog.contrib.pydantic_ai needs pydantic-ai: pip install 'django-sessionlog[pydantic-ai]'",
+    ]
     assert json.loads(log.read_text())["final_verdict"] == "accepted"
 
 

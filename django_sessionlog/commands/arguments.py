@@ -20,6 +20,7 @@ from .. import paths
 from ..checks import problems
 from ..conf import conf
 from ..read import files as log_files
+from ..read.cost import Prices, price_problems
 from ..read.window import Window
 from . import USAGE
 
@@ -42,6 +43,15 @@ def setting_error(message: str) -> CommandError:
     """
     found = problems()
     return CommandError("; ".join([message, *found]), returncode=USAGE)
+
+
+def prices() -> Prices:
+    """The prices of ``SESSIONLOG["PRICES"]`` over genai-prices'; a wrong setting is exit 2 in one line."""
+    setting = conf.PRICES
+    found = price_problems(setting)
+    if found:
+        raise CommandError(f"SESSIONLOG['PRICES'] {found[0]}", returncode=USAGE)
+    return Prices(setting)
 
 
 def resolve_files(options: dict[str, Any], *, readable: bool = True) -> list[str]:

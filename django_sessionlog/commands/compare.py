@@ -36,7 +36,7 @@ from ..read.formatting import count, plural, utc
 from ..read.outfiles import write_atomically
 from ..read.sides import BadSide, parse_side
 from . import INVALID, USAGE
-from .arguments import add_files_argument, parse_when, resolve_files, whole_number
+from .arguments import add_files_argument, parse_when, prices, resolve_files, whole_number
 from .output import report_unreadable, safe, skipped_lines, unreadable_error, write_json
 
 HELP = "compare two sets of sessions (before/after, model A/B): intervals and verdicts"
@@ -91,7 +91,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     except BadSide as exc:
         raise CommandError(f"bad side: {exc}", returncode=USAGE) from None
     files = resolve_files(options)
-    data, tally = compare.gather(files, baseline, candidate)
+    data, tally = compare.gather(files, baseline, candidate, prices())
     if tally.unreadable:
         report_unreadable(command, tally)
         raise unreadable_error(tally)
@@ -216,6 +216,8 @@ def _value(name: str, value: float | None) -> str:
         return _rate(value)
     if name == "mean_iterations":
         return f"{value:.2f}"
+    if name.endswith("_usd"):
+        return f"${value:.4f}"
     return f"{value:,.0f}"
 
 
@@ -225,6 +227,8 @@ def _number(name: str, value: float) -> str:
         return f"{value * 100:+.1f}"
     if name == "mean_iterations":
         return f"{value:+.2f}"
+    if name.endswith("_usd"):
+        return f"{value:+.4f}"
     return f"{value:+,.0f}"
 
 

@@ -21,7 +21,7 @@ from ..read.outfiles import write_atomically
 from ..read.report import gather
 from ..read.report_page import render
 from . import USAGE
-from .arguments import add_files_argument, add_time_window, resolve_files, time_window
+from .arguments import add_files_argument, add_time_window, prices, resolve_files, time_window
 from .output import report_unreadable, unreadable_error
 
 HELP = "write a self-contained HTML report of the sessions"
@@ -41,12 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
     files = resolve_files(options)
+    priced = prices()
     window = time_window(options)
     data, tally = gather(files, window)
     if tally.unreadable:  # the last good page stays: a partial one would pass for the whole
         report_unreadable(command, tally)
         raise unreadable_error(tally)
-    page = render(data, tally, trace_url=conf.TRACE_URL, window=window, sources=files)
+    page = render(data, tally, trace_url=conf.TRACE_URL, window=window, sources=files, prices=priced)
     output = options["output"]
     if output == "-":
         command.stdout.write(page, ending="")

@@ -11,11 +11,13 @@ from typing import Any
 
 from django.core.management import BaseCommand
 
-from ..read.formatting import count, duration, percent, plural, utc
+from ..read.cost import Prices
+from ..read.formatting import count, duration, percent, plural, usd, utc
 from ..read.rows import Tally, iter_rows
 from ..read.stats import Summary, share
+from ..read.usage import UsageFigures
 from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED, VERDICTS
-from .arguments import add_files_argument, add_time_window, resolve_files, time_window
+from .arguments import add_files_argument, add_time_window, prices, resolve_files, time_window
 from .output import report_unreadable, safe, unreadable_error, write_json
 
 HELP = "counts by verdict and kind, iterations, roster share, duration percentiles"
@@ -29,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
     files = resolve_files(options)
+    priced = prices()
     tally = Tally()
     summary = Summary()
     inside = time_window(options).test()
@@ -39,7 +42,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         report_unreadable(command, tally)
         raise unreadable_error(tally)
     if options["json"]:
-        figures = summary.as_dict()
+        figures = summary.as_dict(priced)
         figures["skipped_lines"] = {
             "invalid": tally.invalid,
             "torn": tally.torn,
@@ -47,10 +50,10 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         }
         write_json(command, figures)
     else:
-        command.stdout.write(render(summary, tally))
+        command.stdout.write(render(summary, tally, priced))
 
 
-def render(summary: Summary, tally: Tally) -> str:
+def render(summary: Summary, tally: Tally, priced: Prices | None = None) -> str:
     lines = []
     estimate = " (estimated: sampled rows weighted by 1/sample_rate)" if summary.estimated else ""
     lines.append(f"sessions  {count(summary.sessions)} from {plural(summary.rows, 'row')}{estimate}")
@@ -87,13 +90,48 @@ def render(summary: Summary, tally: Tally) -> str:
             f"{iterations:>10}  {count(sessions):>9}  {percent(share(sessions, summary.sessions)):>6}  {bar}"
         )
     lines.append("")
-    accepted, checked, grounded_count = summary.roster()
-    grounded = share(grounded_count, checked)
-    lines.append(
-        f"roster    {percent(grounded)} of accepted fills grounded "
-        f"({count(grounded_count)} of {count(checked)} checked, "
-        f"{count(accepted)} accepted fills)"
-    )
+    checked_kinds = summary.roster_checked()
+    if not checked_kinds:
+        lines.append("roster    no accepted session was checked against a roster")
+    for kind, (accepted, checked, grounded_count) in checked_kinds.items():
+        lines.append(
+            f"roster    {percent(share(grounded_count, checked))} of accepted {safe(kind)[:19]} grounded "
+            f"({count(grounded_count)} of {count(checked)} checked, {count(accepted)} accepted)"
+        )
     p = summary.duration_percentiles()
     lines.append(f"duration  p50 {duration(p['p50'])}   p95 {duration(p['p95'])}   p99 {duration(p['p99'])}")
+    if summary.usage:
+        lines += ["", *usage_lines(summary.usage, priced or Prices())]
     return "\n".join(lines)
+
+
+def usage_lines(usage: UsageFigures, priced: Prices) -> list[str]:
+    """Tokens and cost: overall, then by model and by kind (most expensive first)."""
+    overall = usage.figures(priced)
+    tokens, cost = overall["usage"], overall["cost"]
+    lines = [
+        f"tokens    {count(tokens['input_tokens'])} in, {count(tokens['output_tokens'])} out "
+        f"over {plural(tokens['sessions'], 'session')} with usage; "
+        f"{count(tokens['tokens_per_session'] or 0)} a session, "
+        f"{count(tokens['tokens_per_accepted'] or 0)} per accepted session",
+        f"retries   {percent(tokens['retry_share'])} of tokens spent outside an accepted attempt",
+        f"cost      {usd(cost['total_usd'])} in all, {usd(cost['per_accepted_usd'])} per accepted session, "
+        f"{usd(cost['retry_usd'])} on retries",
+    ]
+    if cost["unpriced_sessions"]:
+        lines.append(
+            f"unpriced  {plural(cost['unpriced_sessions'], 'session')} of models without a price "
+            f"({', '.join(safe(m) for m in cost['unpriced_models'])}): add them to SESSIONLOG['PRICES']"
+        )
+    for by in ("model", "kind"):
+        lines += [
+            "",
+            f"{by:<20}{'sessions':>10}{'tokens/session':>16}{'retry share':>13}{'cost':>12}{'per accepted':>14}",
+        ]
+        for name, part in usage.figures(priced, by=by).items():
+            t, c = part["usage"], part["cost"]
+            lines.append(
+                f"{safe(name or '-')[:19]:<20}{count(t['sessions']):>10}{count(t['tokens_per_session'] or 0):>16}"
+                f"{percent(t['retry_share']):>13}{usd(c['total_usd']):>12}{usd(c['per_accepted_usd']):>14}"
+            )
+    return lines

@@ -2,7 +2,8 @@
 
 One pass over the logs fills both sides at once (``CompareData``, read on
 every core by ``parallel``); ``compare`` then gives, for each side as a
-whole and for each kind, six metrics with the two values, the difference
+whole and for each kind, six metrics (and two over the rows that carry
+token usage: tokens per session, cost per accepted session) with the two values, the difference
 (candidate minus baseline), a 95% interval of it (``intervals``) and a
 verdict under SPEC section 8:
 
@@ -10,7 +11,8 @@ verdict under SPEC section 8:
   and the change is big enough to matter (``min_change`` absolute for
   rates, 10% of the baseline for iterations and durations);
 - ``unchanged``: otherwise;
-- ``too_few``: a side has fewer than ``min_sessions`` (effective) sessions.
+- ``too_few``: a side has fewer than ``min_sessions`` (effective) sessions,
+  or, for the usage metrics, fewer rows that carry usage (and a price).
 """
 
 from __future__ import annotations
@@ -23,8 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from ..row import ACCEPTED, INFRA_ERROR
 from . import intervals, parallel
+from .cost import Prices
 from .errors import ErrorGroup, ErrorGroups
 from .rows import Tally
 from .rules import Row
@@ -58,7 +63,18 @@ METRICS = (
     Metric("mean_iterations", "mean iterations", False, False, "Welch t (Satterthwaite df)"),
     Metric("p50_duration_ms", "p50 duration", False, False, "percentile bootstrap (2,000 replicates)"),
     Metric("p95_duration_ms", "p95 duration", False, False, "percentile bootstrap (2,000 replicates)"),
+    Metric("tokens_per_session", "tokens per session", False, False, "Welch t (Satterthwaite df)"),
+    Metric(
+        "cost_per_accepted_usd",
+        "cost per accepted",
+        False,
+        False,
+        "Welch t on the linearized ratio estimator (Cochran 1977, 6.3)",
+    ),
 )
+
+#: The metrics only rows carrying usage (and, for cost, a price) count towards.
+USAGE_METRICS = {"tokens_per_session": "usage", "cost_per_accepted_usd": "priced"}
 
 
 @dataclass
@@ -83,6 +99,23 @@ class Bucket:
     iterations_squared: float = 0.0  # sum of w * x^2
     iterations_squares: float = 0.0  # sum of w^2 * x
     iterations_squared_squares: float = 0.0  # sum of w^2 * x^2
+    # Rows carrying usage: their weights and tokens (input + output), as for iterations.
+    usage_rows: int = 0
+    usage_sessions: float = 0.0
+    usage_squares: float = 0.0
+    tokens: float = 0.0
+    tokens_squared: float = 0.0
+    tokens_squares: float = 0.0
+    tokens_squared_squares: float = 0.0
+    # Rows carrying usage of a priced model: cost c and accepted a, for the ratio sum(wc) / sum(wa).
+    priced_rows: int = 0
+    priced_sessions: float = 0.0
+    priced_squares: float = 0.0
+    priced_accepted: float = 0.0
+    priced_accepted_squares: float = 0.0
+    cost: float = 0.0
+    cost_squared_squares: float = 0.0  # sum of w^2 c^2
+    cost_accepted_squares: float = 0.0  # sum of w^2 c a
     durations: defaultdict[int, float] = field(default_factory=floats)
     # Accepted sessions by the iterations they took.
     accepted_at: defaultdict[int, float] = field(default_factory=floats)
@@ -109,6 +142,76 @@ class Bucket:
         self.iterations_squares += square * iterations
         self.iterations_squared_squares += square * iterations * iterations
         self.durations[row.duration_ms] += weight
+
+    def add_usage(self, accepted: bool, tokens: int, weight: float, cost: float | None) -> None:
+        """Count a row that carries usage: its tokens, and its cost when its model has a price."""
+        square = weight * weight
+        self.usage_rows += 1
+        self.usage_sessions += weight
+        self.usage_squares += square
+        self.tokens += weight * tokens
+        self.tokens_squared += weight * tokens * tokens
+        self.tokens_squares += square * tokens
+        self.tokens_squared_squares += square * tokens * tokens
+        if cost is None:
+            return
+        self.priced_rows += 1
+        self.priced_sessions += weight
+        self.priced_squares += square
+        self.cost += weight * cost
+        self.cost_squared_squares += square * cost * cost
+        if accepted:
+            self.priced_accepted += weight
+            self.priced_accepted_squares += square
+            self.cost_accepted_squares += square * cost
+
+    def usage_effective(self, which: str) -> float:
+        """Kish's effective size of the rows with usage (``"usage"``) or with a priced model (``"priced"``)."""
+        sessions, squares = (
+            (self.usage_sessions, self.usage_squares)
+            if which == "usage"
+            else (self.priced_sessions, self.priced_squares)
+        )
+        if not squares:
+            return 0.0
+        found = sessions * sessions / squares
+        return (
+            found
+            if math.isfinite(found)
+            else float(self.usage_rows if which == "usage" else self.priced_rows)
+        )
+
+    def tokens_per_session(self) -> float | None:
+        return self.tokens / self.usage_sessions if self.usage_sessions else None
+
+    def tokens_squared_error(self) -> float:
+        """The variance of the weighted mean of tokens (linearized, as for iterations)."""
+        n = self.usage_effective("usage")
+        if not self.usage_sessions or n <= 1:
+            return 0.0
+        mean = self.tokens / self.usage_sessions
+        spread = (
+            self.tokens_squared_squares - 2 * mean * self.tokens_squares + mean * mean * self.usage_squares
+        )
+        found = max(0.0, spread) / (self.usage_sessions * self.usage_sessions) * n / (n - 1)
+        return found if math.isfinite(found) else 0.0
+
+    def cost_per_accepted(self) -> float | None:
+        return self.cost / self.priced_accepted if self.priced_accepted else None
+
+    def cost_squared_error(self) -> float:
+        """The variance of ``sum(wc) / sum(wa)`` by linearization: sum w^2 (c - R a)^2 / (sum wa)^2."""
+        n = self.usage_effective("priced")
+        if not self.priced_accepted or n <= 1:
+            return 0.0
+        ratio = self.cost / self.priced_accepted
+        spread = (
+            self.cost_squared_squares
+            - 2 * ratio * self.cost_accepted_squares
+            + ratio * ratio * self.priced_accepted_squares
+        )
+        found = max(0.0, spread) / (self.priced_accepted * self.priced_accepted) * n / (n - 1)
+        return found if math.isfinite(found) else 0.0
 
     def merge(self, other: Bucket) -> None:
         for name in _SUMS:
@@ -184,6 +287,21 @@ _SUMS = (
     "iterations_squared",
     "iterations_squares",
     "iterations_squared_squares",
+    "usage_rows",
+    "usage_sessions",
+    "usage_squares",
+    "tokens",
+    "tokens_squared",
+    "tokens_squares",
+    "tokens_squared_squares",
+    "priced_rows",
+    "priced_sessions",
+    "priced_squares",
+    "priced_accepted",
+    "priced_accepted_squares",
+    "cost",
+    "cost_squared_squares",
+    "cost_accepted_squares",
 )
 
 
@@ -197,12 +315,26 @@ class SideData:
     first: datetime.datetime | None = None
     last: datetime.datetime | None = None
 
-    def add(self, row: Row, weight: float) -> None:
+    def add(self, row: Row, weight: float, prices: Prices | None = None) -> None:
         self.overall.add(row, weight)
         bucket = self.kinds.get(row.kind)
         if bucket is None:
             bucket = self.kinds[row.kind] = Bucket()
         bucket.add(row, weight)
+        usage = row.usage
+        if usage is not msgspec.UNSET:
+            price = None if prices is None else prices.price(row.model, row.provider, row.timestamp.date())
+            cost = (
+                None
+                if price is None
+                else price.cost(
+                    usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens
+                )
+            )
+            accepted = row.final_verdict == ACCEPTED
+            tokens = usage.input_tokens + usage.output_tokens
+            self.overall.add_usage(accepted, tokens, weight, cost)
+            bucket.add_usage(accepted, tokens, weight, cost)
         if row.attempts:
             self.errors.add(row, weight)
         moment = row.timestamp
@@ -226,6 +358,7 @@ class CompareData:
 
     first_row_number: int = 0  # part of the parallel reader's contract; ties do not matter here
     sides: tuple[Side, Side] = (Side(""), Side(""))
+    prices: Prices | None = None
     baseline: SideData = field(default_factory=SideData)
     candidate: SideData = field(default_factory=SideData)
 
@@ -243,9 +376,9 @@ class CompareData:
 
     def add(self, row: Row, weight: float) -> None:
         if self._on_baseline(row):
-            self.baseline.add(row, weight)
+            self.baseline.add(row, weight, self.prices)
         if self._on_candidate(row):
-            self.candidate.add(row, weight)
+            self.candidate.add(row, weight, self.prices)
 
     def merge(self, other: CompareData) -> None:
         self.baseline.merge(other.baseline)
@@ -253,10 +386,10 @@ class CompareData:
 
 
 def gather(
-    names: Sequence[str], baseline: Side, candidate: Side, **options: Any
+    names: Sequence[str], baseline: Side, candidate: Side, prices: Prices | None = None, **options: Any
 ) -> tuple[CompareData, Tally]:
     """Both sides' figures over ``names`` in one pass (big plain logs on every core)."""
-    return parallel.gather(names, Window(), _Factory((baseline, candidate)), **options)
+    return parallel.gather(names, Window(), _Factory((baseline, candidate), prices), **options)
 
 
 @dataclass(frozen=True)
@@ -264,9 +397,10 @@ class _Factory:
     """Makes the figures of one part; a class, so the worker processes can be given it."""
 
     sides: tuple[Side, Side]
+    prices: Prices | None = None
 
     def __call__(self, first_row_number: int) -> CompareData:
-        return CompareData(first_row_number, self.sides)
+        return CompareData(first_row_number, self.sides, self.prices)
 
 
 # --- from figures to verdicts ------------------------------------------------
@@ -300,6 +434,12 @@ def compare_buckets(
     for metric in METRICS:
         base, cand, interval = _values(metric, baseline, candidate, seed)
         difference = None if base is None or cand is None else cand - base
+        counted = USAGE_METRICS.get(metric.name)
+        if counted is not None:
+            # Only the rows that carry usage (and a price, for cost) count.
+            enough = (
+                min(baseline.usage_effective(counted), candidate.usage_effective(counted)) >= min_sessions
+            )
         if not enough or difference is None or interval is None or base is None:
             verdict = "too_few"
         else:
@@ -312,6 +452,8 @@ def _values(
     metric: Metric, baseline: Bucket, candidate: Bucket, seed: str
 ) -> tuple[float | None, float | None, tuple[float, float] | None]:
     name = metric.name
+    if name in USAGE_METRICS:
+        return _usage_values(name, baseline, candidate)
     if not baseline.sessions or not candidate.sessions:
         return _value(metric, baseline), _value(metric, candidate), None
     if metric.rate:
@@ -342,6 +484,22 @@ def _values(
     return _value(metric, baseline), _value(metric, candidate), interval
 
 
+def _usage_values(
+    name: str, baseline: Bucket, candidate: Bucket
+) -> tuple[float | None, float | None, tuple[float, float] | None]:
+    if name == "tokens_per_session":
+        base, cand = baseline.tokens_per_session(), candidate.tokens_per_session()
+        errors = baseline.tokens_squared_error(), candidate.tokens_squared_error()
+        sizes = baseline.usage_effective("usage"), candidate.usage_effective("usage")
+    else:
+        base, cand = baseline.cost_per_accepted(), candidate.cost_per_accepted()
+        errors = baseline.cost_squared_error(), candidate.cost_squared_error()
+        sizes = baseline.usage_effective("priced"), candidate.usage_effective("priced")
+    if base is None or cand is None:
+        return base, cand, None
+    return base, cand, intervals.welch(cand, errors[1], sizes[1], base, errors[0], sizes[0])
+
+
 #: Which of a bucket's sums each rate counts.
 _RATE_SUMS = {"accept_rate": "accepted", "first_try_accept_rate": "first_try", "infra_error_rate": "infra"}
 
@@ -356,6 +514,10 @@ def _value(metric: Metric, bucket: Bucket) -> float | None:
         return bucket.share(bucket.infra)
     if name == "mean_iterations":
         return bucket.mean_iterations()
+    if name == "tokens_per_session":
+        return bucket.tokens_per_session()
+    if name == "cost_per_accepted_usd":
+        return bucket.cost_per_accepted()
     found = percentile(bucket.durations, 50 if name == "p50_duration_ms" else 95)
     return None if found is None else float(found)
 

@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from ..row import trim
 from . import pages
 from .compare import Comparison, Result
-from .formatting import duration, plural, utc
+from .formatting import count, duration, plural, usd, utc
 from .pages import f as _f
 from .pages import trace_link
 from .rows import Tally
@@ -91,6 +91,10 @@ def _value(name: str, value: float | None) -> str:
         return f"{value:.1%}"
     if name == "mean_iterations":
         return f"{value:.2f}"
+    if name == "tokens_per_session":
+        return count(value)
+    if name.endswith("_usd"):
+        return usd(value)
     return duration(value)
 
 
@@ -99,7 +103,12 @@ def _change(name: str, value: float) -> str:
         return f"{value * 100:+.1f} pt"
     if name == "mean_iterations":
         return f"{value:+.2f}"
-    return ("-" if value < 0 else "+") + duration(abs(value))
+    sign = "-" if value < 0 else "+"
+    if name == "tokens_per_session":
+        return sign + count(abs(value))
+    if name.endswith("_usd"):
+        return sign + usd(abs(value))
+    return sign + duration(abs(value))
 
 
 # --- charts ----------------------------------------------------------------

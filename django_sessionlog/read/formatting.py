@@ -58,3 +58,10 @@ def size(number_of_bytes: int) -> str:
 def utc(moment: datetime.datetime | None, layout: str = "%Y-%m-%d %H:%M") -> str:
     """A time in UTC, as the log keeps them (never the host's ``TIME_ZONE``)."""
     return "" if moment is None else moment.astimezone(datetime.timezone.utc).strftime(layout)
+
+
+def usd(value: float | None) -> str:
+    """Dollars for people: cents above a dollar, four decimals below (a session costs fractions of a cent)."""
+    if value is None:
+        return "-"
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"

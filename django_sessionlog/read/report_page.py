@@ -13,12 +13,14 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ..row import ACCEPTED, VERDICTS, trim
 from . import pages
-from .formatting import count, duration, percent, utc
+from .cost import Prices
+from .formatting import count, duration, percent, usd, utc
 from .pages import COLOURS, LABELS, trace_link
 from .pages import f as _f
 from .report import Brief, ReportData
 from .rows import Tally
 from .stats import share
+from .usage import UsageFigures
 from .window import Window
 
 #: Characters of a kind or model shown beside its bar (the label column is 150 px).
@@ -35,10 +37,10 @@ def render(
     trace_url: str = "",
     window: Window = Window(),
     sources: list[str] | None = None,
+    prices: Prices | None = None,
 ) -> str:
     summary = data.summary
     by_verdict = summary.by_verdict
-    accepted, checked, grounded = summary.roster()
     p = summary.duration_percentiles()
     headline = [
         ("sessions", count(summary.sessions)),
@@ -82,16 +84,56 @@ def render(
             for group in data.errors.groups()[:TOP_ERRORS]
         ],
         "other_errors": count(data.errors.overflow) if data.errors.overflow else "",
-        "grounded": percent(share(grounded, checked)),
-        "grounded_counts": (
-            count(grounded),
-            count(checked),
-            count(accepted),
-        ),
+        "roster": [
+            {
+                "kind": kind,
+                "share": percent(share(grounded, checked)),
+                "grounded": count(grounded),
+                "checked": count(checked),
+                "accepted": count(accepted),
+            }
+            for kind, (accepted, checked, grounded) in summary.roster_checked().items()
+        ],
+        "cost": cost_section(summary.usage, prices or Prices()) if summary.usage else None,
         "most_retried": [_brief(b, trace_url) for b in data.most_retried_sessions()],
         "slowest": [_brief(b, trace_url) for b in data.slowest_sessions()],
     }
     return pages.render("report.html", context)
+
+
+def cost_section(usage: UsageFigures, prices: Prices) -> dict[str, Any]:
+    """Which models and kinds spend most, and how much of it on retries."""
+    overall = usage.figures(prices)
+    tokens, cost = overall["usage"], overall["cost"]
+    tables = []
+    for by in ("model", "kind"):
+        rows = [
+            {
+                "name": name or "-",
+                "sessions": count(part["usage"]["sessions"]),
+                "tokens": count(part["usage"]["tokens_per_session"] or 0),
+                "retry_share": percent(part["usage"]["retry_share"]),
+                "cost": usd(part["cost"]["total_usd"]),
+                "retry_cost": usd(part["cost"]["retry_usd"]),
+                "per_accepted": usd(part["cost"]["per_accepted_usd"]),
+            }
+            for name, part in usage.figures(prices, by=by).items()
+        ]
+        tables.append({"by": by, "rows": rows})
+    return {
+        "sessions": count(tokens["sessions"]),
+        "unpriced": count(cost["unpriced_sessions"]) if cost["unpriced_sessions"] else "",
+        "unpriced_models": ", ".join(cost["unpriced_models"]),
+        "headline": [
+            ("cost", usd(cost["total_usd"])),
+            ("per accepted session", usd(cost["per_accepted_usd"])),
+            ("spent on retries", usd(cost["retry_usd"])),
+            ("tokens on retries", percent(tokens["retry_share"])),
+            ("tokens per session", count(tokens["tokens_per_session"] or 0)),
+            ("tokens per accepted", count(tokens["tokens_per_accepted"] or 0)),
+        ],
+        "tables": tables,
+    }
 
 
 def _brief(brief: Brief, trace_url: str) -> dict[str, Any]:

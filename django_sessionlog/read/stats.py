@@ -22,13 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from ..row import ACCEPTED, VERDICTS
+from .cost import Prices
 from .rules import Row
+from .usage import UsageFigures, usage_json
 
 PERCENTILES = (50, 95, 99)
-
-#: The kind whose accepted artifacts the roster share is about (SPEC section 5).
-ROSTER_KIND = "fill"
 
 
 def percentile(counts: Mapping[int, float], q: float) -> int | None:
@@ -47,6 +48,10 @@ def percentile(counts: Mapping[int, float], q: float) -> int | None:
 
 def share(part: float, whole: float) -> float | None:
     return part / whole if whole else None
+
+
+def _three() -> list[float]:
+    return [0.0, 0.0, 0.0]
 
 
 def floats() -> defaultdict[Any, float]:
@@ -82,9 +87,9 @@ class Summary:
     durations_by_kind: defaultdict[str, defaultdict[int, float]] = field(
         default_factory=lambda: defaultdict(floats)
     )
-    fills_accepted: float = 0.0
-    fills_checked: float = 0.0
-    fills_grounded: float = 0.0
+    #: kind -> [accepted, of them checked by a roster check, of them grounded]
+    roster_by_kind: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(_three))
+    usage: UsageFigures = field(default_factory=UsageFigures)
 
     def add(self, row: Row, weight: float = 1.0) -> None:
         """Count one row; ``weight`` is ``row.weight`` (passed in: it is asked once per row)."""
@@ -102,13 +107,16 @@ class Summary:
         self.by_kind[kind][verdict] += weight
         self.iterations[row.iterations] += weight
         self.durations_by_kind[kind][row.duration_ms] += weight
-        if verdict == ACCEPTED and kind == ROSTER_KIND:
-            self.fills_accepted += weight
+        if verdict == ACCEPTED:
+            roster = self.roster_by_kind[kind]
+            roster[0] += weight
             grounded = row.grounded_in_roster
             if grounded is True or grounded is False:
-                self.fills_checked += weight
+                roster[1] += weight
                 if grounded:
-                    self.fills_grounded += weight
+                    roster[2] += weight
+        if row.usage is not msgspec.UNSET:
+            self.usage.add(row, weight)
 
     def merge(self, other: Summary) -> None:
         """Add the counts of ``other``: the same figures over another part of the rows."""
@@ -123,13 +131,31 @@ class Summary:
         add_tables(self.durations_by_kind, other.durations_by_kind)
         for value, count in other.iterations.items():
             self.iterations[value] += count
-        self.fills_accepted += other.fills_accepted
-        self.fills_checked += other.fills_checked
-        self.fills_grounded += other.fills_grounded
+        for kind, counts in other.roster_by_kind.items():
+            mine = self.roster_by_kind[kind]
+            for index, part in enumerate(counts):
+                mine[index] += part
+        self.usage.merge(other.usage)
 
-    def roster(self) -> tuple[float, float, float]:
-        """(accepted fills, of them checked by the roster check, of them grounded)."""
-        return self.fills_accepted, self.fills_checked, self.fills_grounded
+    def roster(self, kind: str | None = None) -> tuple[float, float, float]:
+        """(accepted sessions, of them checked by a roster check, of them grounded), of one kind or all.
+
+        Over all kinds, only the kinds a roster check answered for count:
+        kinds without one have nothing to be grounded in.
+        """
+        if kind is not None:
+            accepted, checked, grounded = self.roster_by_kind.get(kind, (0.0, 0.0, 0.0))
+            return accepted, checked, grounded
+        totals = [0.0, 0.0, 0.0]
+        for counts in self.roster_checked().values():
+            for index, value in enumerate(counts):
+                totals[index] += value
+        return totals[0], totals[1], totals[2]
+
+    def roster_checked(self) -> dict[str, list[float]]:
+        """The kinds with accepted rows a roster check answered for, largest first."""
+        found = {kind: counts for kind, counts in self.roster_by_kind.items() if counts[1]}
+        return dict(sorted(found.items(), key=lambda item: (-item[1][1], item[0])))
 
     @property
     def estimated(self) -> bool:
@@ -162,7 +188,7 @@ class Summary:
         counts = self.durations if counts is None else counts
         return {f"p{q}": percentile(counts, q) for q in PERCENTILES}
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, prices: Prices | None = None) -> dict[str, Any]:
         """The summary for machines (``stats --json``).
 
         Counts of sessions are integers; only when sampled rows stand for
@@ -184,7 +210,7 @@ class Summary:
             figures["weighting"] = (
                 f"{self.sampled_rows} sampled rows count 1/sample_rate sessions each; counts are estimates"
             )
-        return figures | {
+        figures = figures | {
             "first": self.first.isoformat() if self.first else None,
             "last": self.last.isoformat() if self.last else None,
             "by_verdict": {v: n(by_verdict[v]) for v in VERDICTS},
@@ -195,10 +221,22 @@ class Summary:
             "iterations": {str(k): n(w) for k, w in sorted(self.iterations.items())},
             "mean_iterations": self.mean_iterations,
             "roster": {
-                "accepted_fills": n(accepted),
+                "accepted": n(accepted),
                 "checked": n(checked),
                 "grounded": n(grounded),
                 "grounded_share": share(grounded, checked),
+                "by_kind": {
+                    kind: {
+                        "accepted": n(a),
+                        "checked": n(c),
+                        "grounded": n(g),
+                        "grounded_share": share(g, c),
+                    }
+                    for kind, (a, c, g) in self.roster_checked().items()
+                },
             },
             "duration_ms": self.duration_percentiles(),
         }
+        if self.usage:
+            figures |= usage_json(self.usage, prices or Prices(), n)
+        return figures

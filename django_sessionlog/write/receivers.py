@@ -64,9 +64,14 @@ def log_finished_session(
     failure: IterateFailure | None = None,
     error: object | None = None,
     duration_ms: int = 0,
+    roster_check: RosterCheck | None = None,
     **kwargs: Any,
 ) -> None:
-    """Build, filter and write the row of one finished session."""
+    """Build, filter and write the row of one finished session.
+
+    ``roster_check``, when the sender gives one, runs instead of the
+    ``ROSTER_CHECKS`` entry of the kind, with the same guard.
+    """
     raise_errors = conf.RAISE_ERRORS
     try:
         record = build_session_record(
@@ -74,7 +79,9 @@ def log_finished_session(
             response,
             failure,
             error,
-            roster_check=_roster_check(request.kind, raise_errors),
+            roster_check=_roster_check(request.kind, raise_errors)
+            if roster_check is None
+            else _guarded(roster_check, _name_of(roster_check), raise_errors),
             duration_ms=int(duration_ms),
         )
         if not _sampled_in(record):
@@ -109,20 +116,36 @@ def _roster_check(kind: str, raise_errors: bool) -> RosterCheck | None:
     if not dotted:
         return None
 
+    def check(artifact: dict[str, Any] | None) -> Any:
+        # Imported at the check, inside its guard: a wrong path costs the key, not the row.
+        return _import(dotted)(artifact)
+
+    return _guarded(check, dotted, raise_errors)
+
+
+def _guarded(check: Callable[[dict[str, Any] | None], Any], name: str, raise_errors: bool) -> RosterCheck:
+    """The check, with a check that raises costing only ``grounded_in_roster`` (and a warning)."""
+
     def guarded(artifact: dict[str, Any] | None) -> bool | None:
         try:
-            return _import(dotted)(artifact)  # type: ignore[no-any-return]
+            return check(artifact)  # type: ignore[no-any-return]
         except Exception:
             if raise_errors:
                 raise
             logger.warning(
                 "django_sessionlog: roster check %s raised; the row is written without grounded_in_roster",
-                dotted,
+                name,
                 exc_info=True,
             )
             return None
 
     return guarded
+
+
+def _name_of(check: object) -> str:
+    module = getattr(check, "__module__", None)
+    qualname = getattr(check, "__qualname__", None) or type(check).__qualname__
+    return f"{module}.{qualname}" if module else str(qualname)
 
 
 def _sampled_in(record: SessionRecord) -> bool:

@@ -30,7 +30,7 @@ from typing import Any
 from .. import tracing
 from ..conf import conf
 from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED
-from .records import IterateFailure, IterateRequest, IterateResponse, Usage
+from .records import IterateFailure, IterateRequest, IterateResponse, RosterCheck, Usage
 from .signals import iterate_finished
 
 NO_OUTCOME = "the iterate view finished without an outcome"
@@ -39,9 +39,14 @@ NO_OUTCOME = "the iterate view finished without an outcome"
 class IterateSession:
     """One session: record its outcome with ``accept``, ``exhaust`` or ``fail``."""
 
-    def __init__(self, request: IterateRequest, sender: Any = None) -> None:
+    def __init__(
+        self, request: IterateRequest, sender: Any = None, roster_check: RosterCheck | None = None
+    ) -> None:
         self.request = request
         self.sender = sender
+        #: Sent with the row when given: the receiver runs it instead of the
+        #: ``ROSTER_CHECKS`` entry of the kind (an integration's own check).
+        self.roster_check = roster_check
         self.response: IterateResponse | None = None
         self.failure: IterateFailure | None = None
         self.error: object | None = None
@@ -101,7 +106,7 @@ class IterateSession:
             error = exc
         elif self.response is None and self.failure is None and error is None:
             error = NO_OUTCOME
-        return {
+        arguments = {
             "sender": self.sender,
             "request": self.request,
             "response": None if exc is not None else self.response,
@@ -109,6 +114,9 @@ class IterateSession:
             "error": error,
             "duration_ms": self.duration_ms,
         }
+        if self.roster_check is not None:
+            arguments["roster_check"] = self.roster_check
+        return arguments
 
     def _start_tracing(self) -> None:
         request = self.request
@@ -190,6 +198,12 @@ class IterateSession:
             self._end_tracing(arguments)
 
 
-def iterate_session(request: IterateRequest, sender: Any = None) -> IterateSession:
-    """A context manager that sends ``iterate_finished`` when the block ends."""
-    return IterateSession(request, sender)
+def iterate_session(
+    request: IterateRequest, sender: Any = None, roster_check: RosterCheck | None = None
+) -> IterateSession:
+    """A context manager that sends ``iterate_finished`` when the block ends.
+
+    ``roster_check``, when given, is the session's roster check in place of
+    the ``ROSTER_CHECKS`` entry of its kind.
+    """
+    return IterateSession(request, sender, roster_check)

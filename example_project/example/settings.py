@@ -60,6 +60,9 @@ SESSIONLOG = {
     # A span per session and per attempt, when OpenTelemetry is installed
     # (the otel extra); without it the setting would be an error (E015).
     "OTEL_SPANS": _installed("opentelemetry.trace"),
+    # The demo model has no public price; say what its tokens would cost
+    # (USD per million tokens), so `sessionlog stats` shows a cost line.
+    "PRICES": {"demo-7b": {"input_per_mtok": 0.15, "output_per_mtok": 0.60}},
 }
 
 OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")

@@ -82,7 +82,8 @@ class Loop:
             else:
                 status = AttemptStatus("accepted")
                 self.artifact = candidate
-        self.history.append(IterateAttempt(iteration, status, span_id))
+        # The provider's token counts ride on its answer (providers.Answer).
+        self.history.append(IterateAttempt(iteration, status, span_id, getattr(answer, "usage", None)))
         self.outputs.append(answer)
         if not self.accepted:
             self.messages += [

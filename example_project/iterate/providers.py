@@ -17,9 +17,27 @@ from typing import Any, Protocol
 import httpx
 from django.conf import settings
 
+from django_sessionlog import Usage
+
 from . import roster
 
 Messages = list[dict[str, str]]
+
+
+class Answer(str):
+    """The model's text, carrying the tokens the provider counted for it (``usage``, or None)."""
+
+    usage: Usage | None
+
+    def __new__(cls, text: str, usage: Usage | None = None) -> Answer:
+        answer = super().__new__(cls, text)
+        answer.usage = usage
+        return answer
+
+
+def tokens(text: str) -> int:
+    """The demo model's token count: about four characters a token."""
+    return max(1, len(text) // 4)
 
 
 class ProviderError(Exception):
@@ -30,9 +48,9 @@ class Provider(Protocol):
     name: str
     default_model: str
 
-    def complete(self, messages: Messages, model: str) -> str: ...
+    def complete(self, messages: Messages, model: str) -> Answer: ...
 
-    async def acomplete(self, messages: Messages, model: str) -> str: ...
+    async def acomplete(self, messages: Messages, model: str) -> Answer: ...
 
 
 class OpenAIProvider:
@@ -52,7 +70,7 @@ class OpenAIProvider:
     def _body(self, messages: Messages, model: str) -> dict[str, Any]:
         return {"model": model, "messages": messages, "temperature": 0}
 
-    def complete(self, messages: Messages, model: str) -> str:
+    def complete(self, messages: Messages, model: str) -> Answer:
         try:
             with httpx.Client(timeout=self.timeout) as client:
                 response = client.post(self.url, json=self._body(messages, model), headers=self.headers)
@@ -60,7 +78,7 @@ class OpenAIProvider:
             raise ProviderError(self._describe(exc)) from exc
         return self._answer(response)
 
-    async def acomplete(self, messages: Messages, model: str) -> str:
+    async def acomplete(self, messages: Messages, model: str) -> Answer:
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:
                 response = await client.post(self.url, json=self._body(messages, model), headers=self.headers)
@@ -75,7 +93,7 @@ class OpenAIProvider:
             return f"provider refused the connection at {self.url}: {exc}"
         return f"provider request failed at {self.url}: {type(exc).__name__}: {exc}"
 
-    def _answer(self, response: httpx.Response) -> str:
+    def _answer(self, response: httpx.Response) -> Answer:
         if response.status_code >= 400:
             raise ProviderError(f"provider answered HTTP {response.status_code}: {response.text[:300]}")
         try:
@@ -86,7 +104,7 @@ class OpenAIProvider:
             ) from exc
         if not isinstance(content, str):
             raise ProviderError("provider answer content is not text")
-        return content
+        return Answer(content, _usage(response.json().get("usage")))
 
 
 class DemoProvider:
@@ -105,15 +123,18 @@ class DemoProvider:
     def __init__(self, latency: float = 1.0) -> None:
         self.latency = latency
 
-    def complete(self, messages: Messages, model: str) -> str:
+    def complete(self, messages: Messages, model: str) -> Answer:
         rng, pause = self._prepare(messages, model)
         time.sleep(pause)
-        return self._answer(rng, messages)
+        return self._counted(messages, self._answer(rng, messages))
 
-    async def acomplete(self, messages: Messages, model: str) -> str:
+    async def acomplete(self, messages: Messages, model: str) -> Answer:
         rng, pause = self._prepare(messages, model)
         await asyncio.sleep(pause)
-        return self._answer(rng, messages)
+        return self._counted(messages, self._answer(rng, messages))
+
+    def _counted(self, messages: Messages, text: str) -> Answer:
+        return Answer(text, Usage(sum(tokens(m["content"]) for m in messages), tokens(text)))
 
     def _prepare(self, messages: Messages, model: str) -> tuple[random.Random, float]:
         seed = hashlib.sha256(json.dumps([model, messages]).encode()).digest()
@@ -185,3 +206,17 @@ def get_provider(name: str) -> Provider:
 
 
 PROVIDERS = ["demo", "openai"]
+
+
+def _usage(counted: Any) -> Usage | None:
+    """An OpenAI-style ``usage`` object as a ``Usage``; None when the server sent none."""
+    if not isinstance(counted, dict):
+        return None
+    cached = (counted.get("prompt_tokens_details") or {}).get("cached_tokens") or 0
+    reasoning = (counted.get("completion_tokens_details") or {}).get("reasoning_tokens") or 0
+    return Usage(
+        input_tokens=counted.get("prompt_tokens") or 0,
+        output_tokens=counted.get("completion_tokens") or 0,
+        cache_read_tokens=cached,
+        reasoning_tokens=reasoning,
+    )

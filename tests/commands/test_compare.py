@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from ..browser import load, measure
-from ..logs import Terminal, row, sessionlog, write_log
+from ..logs import DROP, Terminal, row, sessionlog, write_log
 from ..read.test_compare import sessions
 
 METRIC_NAMES = [
@@ -22,6 +22,8 @@ METRIC_NAMES = [
     "mean_iterations",
     "p50_duration_ms",
     "p95_duration_ms",
+    "tokens_per_session",
+    "cost_per_accepted_usd",
 ]
 
 
@@ -230,3 +232,67 @@ def test_json_to_a_terminal_escapes_what_a_terminal_would_act_on(tmp_path: Path)
     assert "\u202e" not in shown
     assert "k\\u202ed" in shown
     assert "k\u202ed" in json.loads(shown)["kinds"]
+
+
+def usage_sessions(
+    rng: random.Random, count: int, tokens: int, *, day: str, model: str
+) -> list[dict[str, Any]]:
+    found = []
+    for n in range(count):
+        accepted = rng.random() < 0.8
+        spent = int(rng.gauss(tokens, tokens / 5))
+        found.append(
+            row(
+                session_id=f"{model}-{day}-{n}",
+                timestamp=f"{day}T{n % 24:02d}:00:00Z",
+                model=model,
+                provider="openai",
+                final_verdict="accepted" if accepted else "max_iter_exhausted",
+                artifact={"a": 1} if accepted else {},
+                grounded_in_roster=DROP,
+                usage={"input_tokens": spent, "output_tokens": spent // 10},
+            )
+        )
+    return found
+
+
+def test_tokens_and_cost_per_accepted_session_grow_and_are_worse(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    log = write_log(
+        tmp_path / "s.jsonl",
+        *usage_sessions(rng, 200, 1_000, day="2026-11-10", model="gpt-4o-mini"),
+        *usage_sessions(rng, 200, 1_500, day="2026-11-20", model="gpt-4o-mini"),
+    )
+    document = json.loads(sessionlog("compare", str(log), *SIDES, "--json")[0])
+    tokens, cost = document["overall"]["tokens_per_session"], document["overall"]["cost_per_accepted_usd"]
+    assert tokens["verdict"] == "worse"
+    assert tokens["baseline"] == pytest.approx(1_100, rel=0.05)
+    assert tokens["interval"][0] <= tokens["difference"] <= tokens["interval"][1]
+    assert cost["verdict"] == "worse"
+    assert cost["candidate"] > cost["baseline"] > 0
+    assert {"tokens_per_session", "cost_per_accepted_usd"} <= {
+        r.split(".")[-1] for r in document["regressions"]
+    }
+    text = sessionlog("compare", str(log), *SIDES)[0]
+    assert any(line.lstrip().startswith("tokens per session") for line in text.splitlines())
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_without_usage_the_usage_metrics_are_too_few(regressed: Path) -> None:
+    document = json.loads(sessionlog("compare", str(regressed), *SIDES, "--json")[0])
+    for name in ("tokens_per_session", "cost_per_accepted_usd"):
+        assert document["overall"][name]["verdict"] == "too_few"
+        assert document["overall"][name]["baseline"] is None
+    assert document["overall"]["accept_rate"]["verdict"] != "too_few"
+
+
+def test_cost_is_too_few_when_the_model_has_no_price(tmp_path: Path) -> None:
+    rng = random.Random(4)
+    log = write_log(
+        tmp_path / "s.jsonl",
+        *usage_sessions(rng, 100, 1_000, day="2026-11-10", model="local-model"),
+        *usage_sessions(rng, 100, 1_000, day="2026-11-20", model="local-model"),
+    )
+    overall = json.loads(sessionlog("compare", str(log), *SIDES, "--json")[0])["overall"]
+    assert overall["cost_per_accepted_usd"]["verdict"] == "too_few"
+    assert overall["tokens_per_session"]["verdict"] == "unchanged"

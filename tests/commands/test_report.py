@@ -102,7 +102,8 @@ def test_page_has_the_headline_figures_and_every_section(tmp_path: Path) -> None
         assert text in page
     assert "2026-11-20 10:00 to 2026-11-22 12:00 UTC" in page
     assert page.count('<svg class="chart"') == 4
-    assert "50.0%</strong> of accepted fills grounded" in page
+    assert "50.0%</strong> of accepted fill grounded in the roster" in page
+    assert 'id="cost"' not in page  # no row carries usage
 
 
 def test_errors_are_grouped_with_a_count_and_example_sessions(tmp_path: Path) -> None:
@@ -277,3 +278,29 @@ def test_an_output_path_that_cannot_be_written_exits_2(tmp_path: Path) -> None:
     )
     assert status == 2
     assert "cannot write the report" in err
+
+
+def test_the_cost_section_shows_which_models_and_kinds_spend_most_and_on_retries(tmp_path: Path) -> None:
+    from .test_stats import usage_log
+
+    page = sessionlog("report", str(usage_log(tmp_path)), "-o", "-")[0]
+    assert 'id="cost"' in page
+    cost = page[page.index('id="cost"') :]
+    # gpt-4o-mini: (5,500 in x $0.15 + 1,000 out x $0.60) / 1e6 = $0.001425, over 2 accepted sessions.
+    assert '<div class="label">cost</div><div class="value">$0.0014</div>' in cost
+    assert '<div class="label">per accepted session</div><div class="value">$0.0007</div>' in cost
+    assert '<div class="label">tokens on retries</div><div class="value">48.2%</div>' in cost
+    assert "<strong>1 sessions</strong> of models without a price (qwen2.5)" in cost
+    by_model = re.findall(
+        r'<tr><td>([^<]+)</td><td class="num">(\d+)</td>', cost[: cost.index('id="cost-by-kind"')]
+    )
+    assert by_model == [("gpt-4o-mini", "3"), ("qwen2.5", "1")]  # the most expensive first
+
+
+def test_the_cost_section_escapes_model_names(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl", row(model="<script>x</script>", usage={"input_tokens": 1, "output_tokens": 1})
+    )
+    page = sessionlog("report", str(log), "-o", "-")[0]
+    assert "<script>x</script>" not in page
+    assert "&lt;script&gt;x&lt;/script&gt;" in page

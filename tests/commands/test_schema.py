@@ -31,6 +31,42 @@ def test_schema_names_every_key_of_the_row_and_what_is_required() -> None:
     assert schema["properties"]["prompt"]["maxLength"] == 4000
 
 
+def test_the_schema_holds_usage_and_accepts_and_refuses_as_validate_does() -> None:
+    schema = json.loads(sessionlog("schema")[0])
+    validator = jsonschema.Draft202012Validator(schema)
+    counts = {"input_tokens": 10, "output_tokens": 4, "cache_read_tokens": 2}
+    good = row(usage=counts)
+    good["attempts"][0]["usage"] = counts
+    validator.validate(good)
+    usage = schema["$defs"]["TokenUsage"]
+    assert usage["required"] == ["input_tokens", "output_tokens"]
+    assert list(usage["properties"]) == [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "reasoning_tokens",
+    ]
+    assert "part of input_tokens" in usage["properties"]["cache_read_tokens"]["description"]
+    for bad in ({"input_tokens": -1, "output_tokens": 0}, {"input_tokens": 1}, None):
+        assert not validator.is_valid(row(usage=bad))
+
+
+def test_the_duckdb_view_reads_usage_and_has_it_null_where_absent(tmp_path: Path) -> None:
+    counts = {"input_tokens": 10, "output_tokens": 4}
+    with_usage = row(session_id="a", usage=counts)
+    with_usage["attempts"][1]["usage"] = counts
+    log = write_log(tmp_path / "s.jsonl", row(session_id="b"), with_usage)
+    view = sessionlog("schema", "--duckdb", str(log))[0]
+    connection = duckdb.connect()
+    connection.execute(view)
+    found = connection.execute(
+        "SELECT session_id, usage.input_tokens, usage.cache_read_tokens, attempts[2].usage.output_tokens "
+        "FROM sessions ORDER BY session_id"
+    ).fetchall()
+    assert found == [("a", 10, None, 4), ("b", None, None, None)]
+
+
 # --- schema --duckdb: the view for DuckDB outside the app (SPEC section 7) --
 
 

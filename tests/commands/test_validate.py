@@ -43,6 +43,34 @@ def test_a_valid_log_passes_with_status_0(tmp_path: Path) -> None:
         ({"timestamp": "2026-11-24T19:25:55"}, "timestamp: expected datetime with a timezone"),
         ({"prompt": "é" * 4001}, "prompt: 4001 characters, more than 4000"),
         ({"sample_rate": 0}, "sample_rate: expected float > 0.0"),
+        ({"usage": {"input_tokens": -5, "output_tokens": 1}}, "usage.input_tokens: expected int >= 0"),
+        ({"usage": {"input_tokens": 1.5, "output_tokens": 1}}, "usage.input_tokens: expected int, got float"),
+        ({"usage": {"input_tokens": "9", "output_tokens": 1}}, "usage.input_tokens: expected int, got str"),
+        ({"usage": {"output_tokens": 1}}, "usage.input_tokens: missing"),
+        ({"usage": None}, "usage: null is not allowed"),
+        (
+            {
+                "usage": {
+                    "input_tokens": 10,
+                    "output_tokens": 1,
+                    "cache_read_tokens": 8,
+                    "cache_write_tokens": 3,
+                }
+            },
+            "usage: cache_read_tokens + cache_write_tokens = 11, more than input_tokens = 10",
+        ),
+        (
+            {
+                "attempts": [
+                    {
+                        "iteration": 1,
+                        "verdict_kind": "accepted",
+                        "usage": {"input_tokens": 1, "output_tokens": 2, "reasoning_tokens": 3},
+                    }
+                ]
+            },
+            "attempts[0].usage: reasoning_tokens = 3, more than output_tokens = 2",
+        ),
     ],
 )
 def test_each_bad_value_is_reported_with_its_line_and_key(
@@ -276,3 +304,12 @@ def test_the_start_of_a_row_cut_short_in_the_middle_of_a_file_is_named_as_such(t
     assert status == 1
     assert f"{log}:2: not JSON: the line ends before its JSON does (the start of a row cut short?)" in out
     assert "3 lines in 1 file: 2 valid, 1 invalid" in out
+
+
+def test_rows_with_usage_are_valid(tmp_path: Path) -> None:
+    usage = {"input_tokens": 10, "output_tokens": 4, "cache_read_tokens": 10, "reasoning_tokens": 4}
+    log = write_log(
+        tmp_path / "s.jsonl", row(usage=usage), row(usage={"input_tokens": 0, "output_tokens": 0})
+    )
+    out, _, status = sessionlog("validate", str(log))
+    assert status == 0, out

@@ -6,6 +6,7 @@ import math
 import random
 import statistics
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -115,3 +116,39 @@ def test_the_bootstrap_covers_the_true_difference_of_duration_percentiles(q: flo
         )
         hits += low - 0.5 <= true <= high + 0.5  # durations are whole milliseconds
     assert 0.90 <= hits / draws <= 0.99, hits
+
+
+def _usage_bucket(rng: random.Random, n: int, accept: float, tokens: float, weight_of_accepted: float) -> Any:
+    from django_sessionlog.read.compare import Bucket
+
+    bucket = Bucket()
+    for _ in range(n):
+        accepted = rng.random() < accept
+        if accepted and rng.random() >= 1 / weight_of_accepted:
+            continue  # sampled out: the kept ones stand for weight_of_accepted sessions each
+        spent = int(rng.expovariate(1 / tokens)) + 1
+        bucket.add_usage(accepted, spent, weight_of_accepted if accepted else 1.0, spent * 2e-6)
+    return bucket
+
+
+@pytest.mark.parametrize("weight", [1.0, 4.0], ids=["plain", "sampled"])
+def test_the_usage_metrics_cover_the_true_difference_95_percent_of_the_time(weight: float) -> None:
+    """Tokens per session (Welch) and cost per accepted session (linearized ratio), skewed costs."""
+    from django_sessionlog.read.compare import _usage_values
+
+    rng = random.Random(11)
+    (accept_b, tokens_b), (accept_c, tokens_c) = (0.8, 1_000.0), (0.7, 1_200.0)
+    true_tokens = tokens_c - tokens_b
+    true_cost = (tokens_c + 1) * 2e-6 / accept_c - (tokens_b + 1) * 2e-6 / accept_b
+    hits_tokens = hits_cost = 0
+    for _ in range(DRAWS):
+        b = _usage_bucket(rng, 300, accept_b, tokens_b, weight)
+        c = _usage_bucket(rng, 300, accept_c, tokens_c, weight)
+        _, _, found = _usage_values("tokens_per_session", b, c)
+        assert found is not None
+        hits_tokens += found[0] <= true_tokens <= found[1]
+        _, _, found = _usage_values("cost_per_accepted_usd", b, c)
+        assert found is not None
+        hits_cost += found[0] <= true_cost <= found[1]
+    assert LOW <= _coverage(hits_cost, DRAWS) <= HIGH, hits_cost
+    assert LOW <= _coverage(hits_tokens, DRAWS) <= HIGH, hits_tokens

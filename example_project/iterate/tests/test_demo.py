@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -39,8 +40,13 @@ def test_the_demo_starts_from_an_empty_log_writes_no_progress_frames_to_a_file_a
     second = outputs[1]
     assert "\r" not in second, "no progress frames into a file"
     assert "6/6" in second
+    assert "│ fill-instructor │" in second, "the query shows a row of instructor's loop"
     assert "sessions  6 from 6 rows" in second, "the second run shows its own 6 sessions, not 12"
     assert "6 lines in 1 file: 6 valid" in second
+    assert re.search(r"^retries   \d+\.\d% of tokens spent outside an accepted attempt$", second, re.M), (
+        "the retry share"
+    )
+    assert re.search(r"^cost      \$\d", second, re.M), "the cost line: the demo model is priced in settings"
     # OpenTelemetry is installed with the tests: every row is its server span's trace.
     assert "6 of 6 rows have a server span whose trace id is their session id" in second
     suggested = next(line for line in second.splitlines() if line.startswith("Try: "))

@@ -43,8 +43,18 @@ class FakeOpenAI:
                     data = content
                 elif status == 200:
                     message = {"role": "assistant", "content": content}
+                    # Every answer counts its tokens, as OpenAI-compatible servers do.
+                    usage = {
+                        "prompt_tokens": 100 * len(fake.requests),
+                        "completion_tokens": 20,
+                        "prompt_tokens_details": {"cached_tokens": 50},
+                    }
                     data = json.dumps(
-                        {"object": "chat.completion", "choices": [{"index": 0, "message": message}]}
+                        {
+                            "object": "chat.completion",
+                            "choices": [{"index": 0, "message": message}],
+                            "usage": usage,
+                        }
                     ).encode()
                 else:
                     data = json.dumps({"error": {"message": content}}).encode()
@@ -103,6 +113,12 @@ def test_openai_provider_drives_the_loop_over_http(openai_server: FakeOpenAI, se
     assert "worker W-4242 is not on the roster" in second["body"]["messages"][-1]["content"]
     [row] = sessionlog_rows
     assert (row["provider"], row["model"], row["final_verdict"]) == ("openai", "qwen2.5:7b", "accepted")
+    # The tokens the server counted reach each attempt, and their sum the row.
+    assert [a["usage"] for a in row["attempts"]] == [
+        {"input_tokens": 100, "output_tokens": 20, "cache_read_tokens": 50},
+        {"input_tokens": 200, "output_tokens": 20, "cache_read_tokens": 50},
+    ]
+    assert row["usage"] == {"input_tokens": 300, "output_tokens": 40, "cache_read_tokens": 100}
 
 
 def test_model_named_in_the_body_is_sent(openai_server: FakeOpenAI, sessionlog_rows: Rows) -> None:
