@@ -1,14 +1,11 @@
 """Write a realistic session log for the benchmarks.
 
-    python bench/make_log.py OUT.jsonl [--rows 1000000] [--seed 1] [--usage]
+    python bench/make_log.py OUT.jsonl [--rows 1000000] [--seed 1]
 
 Rows go through the app's own build and encoding, so they are the rows a
 service writes: every kind and verdict, 1 to 4 attempts with errors and span
 ids, artifacts and prompts of realistic sizes (about 2.3 KB a row on
-average), timestamps spread over 30 days. With ``--usage`` every attempt carries
-token counts (and so the row their sum), drawn from a random stream of
-their own: the rows are otherwise the very rows made without it, so a
-benchmark can time the same log with and without usage.
+average), timestamps spread over 30 days.
 """
 
 from __future__ import annotations
@@ -26,7 +23,6 @@ from django_sessionlog import (
     IterateFailure,
     IterateRequest,
     IterateResponse,
-    Usage,
     build_session_record,
 )
 from django_sessionlog.jsonl import encode_line
@@ -75,19 +71,7 @@ ERRORS = [
 START_NS = 1_761_955_200_000_000_000  # 2025-11-01T00:00:00Z
 
 
-def usage_of(rng: random.Random, prompt_words: int) -> Usage:
-    """One attempt's tokens: the prompt and some history in, an answer out; some cached, some reasoning."""
-    input_tokens = int(prompt_words * 1.3) + rng.randint(50, 600)
-    output_tokens = rng.randint(40, 900)
-    return Usage(
-        input_tokens,
-        output_tokens,
-        cache_read_tokens=rng.choice([0, 0, input_tokens // 2]),
-        reasoning_tokens=rng.choice([0, 0, 0, output_tokens // 3]),
-    )
-
-
-def make_line(rng: random.Random, index: int, rows: int, usage: random.Random | None = None) -> bytes:
+def make_line(rng: random.Random, index: int, rows: int) -> bytes:
     kind = rng.choice(["fill", "fill", "email", "playbook"])
     max_iterations = rng.choice([3, 3, 4, 5])
     outcome = rng.random()
@@ -103,11 +87,7 @@ def make_line(rng: random.Random, index: int, rows: int, usage: random.Random | 
             status = AttemptStatus(kind_of, template.format(n=rng.randint(1000, 9999), m=rng.randint(0, 6)))
         history.append(IterateAttempt(i, status, f"{rng.getrandbits(64):016x}"))
     trace = f"{rng.getrandbits(128):032x}"
-    words = rng.randint(200, 400)
-    prompt = " ".join(rng.choice(WORDS) for _ in range(words))
-    if usage is not None:
-        for attempt in history:
-            attempt.usage = usage_of(usage, words)
+    prompt = " ".join(rng.choice(WORDS) for _ in range(rng.randint(200, 400)))
     request = IterateRequest(
         trace,
         kind,
@@ -146,13 +126,11 @@ def main() -> None:
     parser.add_argument("out")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--usage", action="store_true", help="attempts carry token counts")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    usage = random.Random(args.seed + 1) if args.usage else None
     with open(args.out, "wb", buffering=1 << 20) as out:
         for index in range(args.rows):
-            out.write(make_line(rng, index, args.rows, usage))
+            out.write(make_line(rng, index, args.rows))
 
 
 if __name__ == "__main__":
