@@ -130,7 +130,10 @@ def _figures(items: Iterable[tuple[Group, list[float]]], prices: Prices, n: Any)
         price = prices.price(model, provider, day)
         if price is None:
             unpriced_sessions += sums[SESSIONS]
-            unpriced_models.add(model or "(no model)")
+            # The provider too: a model may be priced at one provider and not at another.
+            unpriced_models.add(
+                f"{model or '(no model)'} ({provider})" if provider else model or "(no model)"
+            )
             continue
         cost += price.cost(sums[INPUT], sums[OUTPUT], sums[CACHE_READ], sums[CACHE_WRITE])
         retry_cost += price.cost(

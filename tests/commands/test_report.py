@@ -290,7 +290,7 @@ def test_the_cost_section_shows_which_models_and_kinds_spend_most_and_on_retries
     assert '<div class="label">cost</div><div class="value">$0.0014</div>' in cost
     assert '<div class="label">per accepted session</div><div class="value">$0.0007</div>' in cost
     assert '<div class="label">tokens on retries</div><div class="value">48.2%</div>' in cost
-    assert "<strong>1 sessions</strong> of models without a price (qwen2.5)" in cost
+    assert "<strong>1 sessions</strong> of models without a price (qwen2.5 (ollama))" in cost
     by_model = re.findall(
         r'<tr><td>([^<]+)</td><td class="num">(\d+)</td>', cost[: cost.index('id="cost-by-kind"')]
     )

@@ -199,7 +199,7 @@ def test_usage_and_cost_in_json_as_the_spec_names_them(tmp_path: Path) -> None:
     assert cost["total_usd"] == pytest.approx(priced_cost)
     assert cost["per_accepted_usd"] == pytest.approx(priced_cost / 2)  # of the priced sessions
     assert cost["unpriced_sessions"] == 1
-    assert cost["unpriced_models"] == ["qwen2.5"]
+    assert cost["unpriced_models"] == ["qwen2.5 (ollama)"]
     assert set(usage["by_model"]) == {"gpt-4o-mini", "qwen2.5"}
     assert usage["by_kind"]["email"]["sessions"] == 1
     assert cost["by_model"]["qwen2.5"]["total_usd"] is None
@@ -255,7 +255,10 @@ def test_the_table_says_tokens_retries_cost_and_what_is_unpriced(tmp_path: Path)
     assert status == 0
     assert "tokens    7,500 in, 1,000 out over 4 sessions with usage" in out
     assert "retries   48.2% of tokens spent outside an accepted attempt" in out
-    assert "unpriced  1 session of models without a price (qwen2.5): add them to SESSIONLOG['PRICES']" in out
+    assert (
+        "unpriced  1 session of models without a price (qwen2.5 (ollama)): add them to SESSIONLOG['PRICES']"
+        in out
+    )
     assert any(line.startswith("gpt-4o-mini") for line in out.splitlines())
 
 
