@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management import BaseCommand
 
-from ..read.cost import Prices
+from ..read.cost import Prices, unpriced_hint
 from ..read.formatting import count, duration, percent, plural, usd, utc
 from ..read.rows import Tally, iter_rows
 from ..read.stats import Summary, share
@@ -121,7 +121,7 @@ def usage_lines(usage: UsageFigures, priced: Prices) -> list[str]:
     if cost["unpriced_sessions"]:
         lines.append(
             f"unpriced  {plural(cost['unpriced_sessions'], 'session')} of models without a price "
-            f"({', '.join(safe(m) for m in cost['unpriced_models'])}): add them to SESSIONLOG['PRICES']"
+            f"({', '.join(safe(m) for m in cost['unpriced_models'])}): {unpriced_hint()}"
         )
     for by in ("model", "kind"):
         lines += [

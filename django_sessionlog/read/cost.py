@@ -158,3 +158,11 @@ def library_installed() -> bool:
     except ImportError:
         return False
     return True
+
+
+def unpriced_hint() -> str:
+    """What to do about unpriced models; without genai-prices every model is unpriced, so that is said."""
+    hint = "add them to SESSIONLOG['PRICES']"
+    if not library_installed():
+        hint += " or install the cost extra (pip install 'django-sessionlog[cost]') for genai-prices' prices"
+    return hint

@@ -13,7 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from ..row import ACCEPTED, VERDICTS, trim
 from . import pages
-from .cost import Prices
+from .cost import Prices, library_installed
 from .formatting import count, duration, percent, usd, utc
 from .pages import COLOURS, LABELS, trace_link
 from .pages import f as _f
@@ -124,6 +124,7 @@ def cost_section(usage: UsageFigures, prices: Prices) -> dict[str, Any]:
         "sessions": count(tokens["sessions"]),
         "unpriced": count(cost["unpriced_sessions"]) if cost["unpriced_sessions"] else "",
         "unpriced_models": ", ".join(cost["unpriced_models"]),
+        "cost_extra_missing": bool(cost["unpriced_sessions"]) and not library_installed(),
         "headline": [
             ("cost", usd(cost["total_usd"])),
             ("per accepted session", usd(cost["per_accepted_usd"])),

@@ -304,3 +304,18 @@ def test_the_cost_section_escapes_model_names(tmp_path: Path) -> None:
     page = sessionlog("report", str(log), "-o", "-")[0]
     assert "<script>x</script>" not in page
     assert "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+def test_roster_grounding_is_shown_for_every_kind_that_carries_it(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl",
+        row(kind="fill", grounded_in_roster=True),
+        row(kind="email", grounded_in_roster=False),
+        row(kind="email", grounded_in_roster=True),
+        row(kind="email", grounded_in_roster=DROP),
+        row(kind="playbook", grounded_in_roster=DROP),
+    )
+    page = report(str(log))[0]
+    assert "50.0%</strong> of accepted email grounded in the roster (1 of 2 checked; 3 accepted)" in page
+    assert "100.0%</strong> of accepted fill grounded in the roster (1 of 1 checked; 1 accepted)" in page
+    assert "of accepted playbook" not in page  # no playbook row carries a roster check

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -260,6 +261,22 @@ def test_the_table_says_tokens_retries_cost_and_what_is_unpriced(tmp_path: Path)
         in out
     )
     assert any(line.startswith("gpt-4o-mini") for line in out.splitlines())
+
+
+def test_without_genai_prices_every_model_is_unpriced_and_the_cost_extra_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "genai_prices", None)  # as if the cost extra were not installed
+    log = str(usage_log(tmp_path))
+    out = sessionlog("stats", log)[0]
+    assert "cost      - in all" in out
+    assert (
+        "unpriced  4 sessions of models without a price (gpt-4o-mini (openai), qwen2.5 (ollama)): "
+        "add them to SESSIONLOG['PRICES'] or install the cost extra "
+        "(pip install 'django-sessionlog[cost]') for genai-prices' prices"
+    ) in out
+    page = sessionlog("report", log, "-o", "-")[0]
+    assert "install the cost extra (<code>pip install 'django-sessionlog[cost]'</code>)" in page
 
 
 @pytest.mark.parametrize(
