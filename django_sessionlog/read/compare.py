@@ -29,7 +29,7 @@ import msgspec
 
 from ..row import ACCEPTED, INFRA_ERROR
 from . import intervals, parallel
-from .cost import Prices
+from .cost import Prices, utc_day
 from .errors import ErrorGroup, ErrorGroups
 from .rows import Tally
 from .rules import Row
@@ -323,7 +323,7 @@ class SideData:
         bucket.add(row, weight)
         usage = row.usage
         if usage is not msgspec.UNSET:
-            price = None if prices is None else prices.price(row.model, row.provider, row.timestamp.date())
+            price = None if prices is None else prices.price(row.model, row.provider, utc_day(row.timestamp))
             cost = (
                 None
                 if price is None

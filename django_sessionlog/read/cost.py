@@ -107,6 +107,17 @@ class Prices:
             return found
 
 
+def utc_day(moment: datetime.datetime) -> datetime.date:
+    """The UTC day of a row's timestamp, the day its price is looked up for.
+
+    A row written at 23:30 -05:00 was priced on the next UTC day: prices
+    change at UTC midnight, not at the writer's.
+    """
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(datetime.timezone.utc).date()
+
+
 def _library_price(model: str, provider: str, day: datetime.date) -> Price | None:
     """genai-prices' price of the model on that day, as four numbers; ``None`` when it has none."""
     if not model:

@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from ..row import ACCEPTED
-from .cost import Prices
+from .cost import Prices, utc_day
 from .rules import Row, TokenUsage
 
 # The sums kept per group, in this order.
@@ -49,7 +49,7 @@ class UsageFigures:
         """
         usage: TokenUsage = row.usage  # type: ignore[assignment]
         self.rows += 1
-        key = (row.kind, row.model, row.provider, row.timestamp.date())
+        key = (row.kind, row.model, row.provider, utc_day(row.timestamp))
         sums = self.groups.get(key)
         if sums is None:
             sums = self.groups[key] = [0.0] * WIDTH

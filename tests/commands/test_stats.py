@@ -308,3 +308,26 @@ def test_the_usage_docs_show_what_stats_prints(tmp_path: Path) -> None:
     assert shown.strip().splitlines() == [
         line for line in out.splitlines() if line.startswith(("tokens ", "retries ", "cost ", "unpriced "))
     ]
+
+
+def test_a_row_is_priced_on_its_utc_day_not_the_writers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """23:30 at -05:00 on the 30th is 04:30 UTC on the 1st: prices change at UTC midnight."""
+    import genai_prices
+
+    days = []
+    real = genai_prices.calc_price
+
+    def recorded(usage: Any, model: str, **options: Any) -> Any:
+        days.append(options["genai_request_timestamp"].date().isoformat())
+        return real(usage, model, **options)
+
+    monkeypatch.setattr(genai_prices, "calc_price", recorded)
+    log = write_log(
+        tmp_path / "s.jsonl",
+        row(model="gpt-4o-mini", provider="openai", timestamp="2026-11-30T23:30:00-05:00", usage=used(10, 1)),
+    )
+    figures = json.loads(sessionlog("stats", "--json", str(log))[0])
+    assert days == ["2026-12-01"]
+    assert figures["cost"]["unpriced_sessions"] == 0
