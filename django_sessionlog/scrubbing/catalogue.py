@@ -1,0 +1,286 @@
+"""The built-in detectors: secrets on by default, personal data by name.
+
+Compiled on first use (``secrets()``, ``pii()``), so importing the settings
+costs nothing. Each pattern starts with a literal, so the regex engine
+searches for it as fast as ``str.find`` does; the boundary before it is a
+lookbehind placed after the literal (a lookbehind first would cost a try at
+every character).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+
+from .detector import Detector
+
+#: Personal data, found only when named in ``PII``.
+PII_NAMES = ("email", "phone", "card", "iban")
+#: The order they win in where two claim the same characters: an IBAN's
+#: digits are not a card number, nor is a phone number written with "+".
+PII_ORDER = ("email", "iban", "phone", "card")
+
+# ---------------------------------------------------------------------------
+# What a match must pass too
+
+
+def _mixed(text: str) -> bool:
+    """Digits, capitals and small letters all occur: a random key, not a slug."""
+    return (
+        any(c.isdigit() for c in text)
+        and any("A" <= c <= "Z" for c in text)
+        and any("a" <= c <= "z" for c in text)
+    )
+
+
+def luhn(digits: str) -> bool:
+    """Whether a card number (digits only) passes the Luhn checksum."""
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        digit = ord(char) - 48
+        if index % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def iban_checksum(text: str) -> bool:
+    """Whether an IBAN (spaces allowed) passes the mod-97 check of ISO 13616."""
+    compact = text.replace(" ", "")
+    if not 15 <= len(compact) <= 34:
+        return False
+    rearranged = compact[4:] + compact[:4]
+    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+
+
+def _openai_check(match: re.Match[str]) -> bool:
+    body = match.group("openai")
+    return body is None or _mixed(body)
+
+
+def _digit_check(match: re.Match[str]) -> bool:
+    return any(c.isdigit() for c in match.group(0))
+
+
+def _bearer_check(match: re.Match[str]) -> bool:
+    return any(c.isdigit() for c in match.group("secret"))
+
+
+def _card_check(match: re.Match[str]) -> bool:
+    digits = match.group(0).replace(" ", "").replace("-", "")
+    return 13 <= len(digits) <= 19 and luhn(digits)
+
+
+def _iban_check(match: re.Match[str]) -> bool:
+    return iban_checksum(match.group(0))
+
+
+def _phone_check(match: re.Match[str]) -> bool:
+    return sum(c.isdigit() for c in match.group(0)) >= 8
+
+
+# ---------------------------------------------------------------------------
+# Where card numbers, IBANs and e-mail addresses can be
+
+# A text's shape: digits, spaces and dashes as "0", capitals as "A", the rest
+# as ".". A card number is a run of 13 "0"s or more; an IBAN starts "AA00".
+_SHAPE = bytes(
+    ord("0") if chr(byte) in "0123456789 -" else ord("A") if "A" <= chr(byte) <= "Z" else ord(".")
+    for byte in range(256)
+)
+_shaped: tuple[str, bytes] = ("", b"")
+
+
+def _shape(text: str) -> bytes:
+    """The shape of ``text``, one byte a character (the last one is kept: card and IBAN share it)."""
+    global _shaped
+    cached_text, cached = _shaped
+    if cached_text is text:
+        return cached
+    # "replace" makes each other character one "?", so offsets stay the text's.
+    data = text.encode() if text.isascii() else text.encode("ascii", "replace")
+    shape = data.translate(_SHAPE)
+    _shaped = (text, shape)
+    return shape
+
+
+def _run_end(shape: bytes, start: int, stops: bytes) -> int:
+    ends = [
+        found
+        for found in (shape.find(stop, start) for stop in (stops[i : i + 1] for i in range(len(stops))))
+        if found >= 0
+    ]
+    return min(ends) if ends else len(shape)
+
+
+def _card_windows(text: str) -> Iterator[tuple[int, int]]:
+    """Each run of 13 digits or more (with spaces and dashes), and the character after it."""
+    shape = _shape(text)
+    at = shape.find(b"0000000000000")
+    while at >= 0:
+        end = _run_end(shape, at, b".A")
+        yield at, min(end + 1, len(text))
+        at = shape.find(b"0000000000000", end)
+
+
+def _iban_windows(text: str) -> Iterator[tuple[int, int]]:
+    """Each run of capitals, digits and spaces from two capitals and two digits on, and the character after it."""
+    shape = _shape(text)
+    at = shape.find(b"AA00")
+    while at >= 0:
+        end = _run_end(shape, at, b".")
+        yield at, min(end + 1, len(text))
+        at = shape.find(b"AA00", end)
+
+
+_LOCAL_PART = re.compile(r"[A-Za-z0-9._%+-]{1,64}\Z")
+_DOMAIN_PART = re.compile(r"[A-Za-z0-9.-]*")
+
+
+def _email_windows(text: str) -> Iterator[tuple[int, int]]:
+    """Around each ``@``: the local part before it, the domain after it, and one character more."""
+    at = text.find("@")
+    while at >= 0:
+        local = _LOCAL_PART.search(text, max(0, at - 64), at)
+        domain_end = _DOMAIN_PART.match(text, at + 1).end()  # type: ignore[union-attr]
+        if local is not None:
+            yield local.start(), min(domain_end + 1, len(text))
+        at = text.find("@", max(domain_end, at + 1))
+
+
+# ---------------------------------------------------------------------------
+# The detectors
+#
+# Each pattern starts with a literal, so the regex engine searches for it as
+# fast as ``str.find`` does; the boundary before it is a lookbehind placed
+# after the literal (a lookbehind first would cost a try at every character).
+
+_KEY_CHARS = "A-Za-z0-9_-"
+
+
+@functools.cache
+def secrets() -> tuple[Detector, ...]:
+    """The secrets found by default, compiled once, at the first call."""
+    return (
+        # The whole block, from BEGIN to END; a block cut short (the prompt was
+        # trimmed, the paste stopped) is scrubbed to the end of the text.
+        Detector(
+            "private_key",
+            r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+            r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|.*)",
+            needs="VKY",
+            anchor="-----BEGIN ",
+            flags=re.DOTALL,
+        ),
+        # scheme://user:password@host: only the password. It runs to the last @
+        # of the authority, so an @ left unescaped in a password is scrubbed too.
+        Detector(
+            "url_password",
+            r"://[^\s:/?#@\[\]\"'<>]*:(?P<secret>[^\s/?#\"'<>]+)@(?=[^\s@/?#\"'<>])",
+            needs="@:",
+        ),
+        # From its J: a pattern starting at "e", the commonest letter, would have
+        # the regex engine stop at every one.
+        Detector(
+            "jwt",
+            rf"J(?<=eyJ)(?<![{_KEY_CHARS}]eyJ)[{_KEY_CHARS}]{{5,}}\.eyJ[{_KEY_CHARS}]{{5,}}\.[{_KEY_CHARS}]*",
+            needs=".",
+            anchor="J",
+            ends=("eyJ",),
+            lead=2,
+            tries=1,
+        ),
+        # "Bearer", as HTTP writes the scheme; the word stays ("Bearer
+        # [scrubbed:bearer_token]"). A token has 16 characters or more and a
+        # digit, so "Bearer authentication" and "Bearer of the news" stay.
+        Detector(
+            "bearer_token",
+            r"Bearer(?<![A-Za-z0-9_-]Bearer)(?:\s*[:=]\s*|\s+)(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
+            anchor="B",
+            starts=("Bearer",),
+            tries=1,
+            check=_bearer_check,
+        ),
+        # sk-ant-... (Anthropic) and other sk- keys (OpenAI: sk-proj-, sk-svcacct-,
+        # legacy sk-). Not "task-force": a key starts a token, runs 20 characters
+        # or more and (OpenAI's) mixes digits, capitals and small letters. The
+        # pattern starts at the rarer "k", from the first "-" of the text on
+        # (dashes are common: dates, ids; one pass beats a try at each).
+        Detector(
+            "openai_key",
+            rf"k-(?<=sk-)(?<![{_KEY_CHARS}]sk-)(?:(?P<anthropic>ant-[{_KEY_CHARS}]{{20,}})"
+            rf"|(?P<openai>(?!ant-)[{_KEY_CHARS}]{{20,}}))",
+            anchor="-",
+            back=1,
+            tries=0,
+            check=_openai_check,
+            kinds=(("anthropic", "anthropic_key", 1), ("openai", "openai_key", 1)),
+        ),
+        # AKIA/ASIA and 16 more (AWS access key ids), AIza and 35 more (Google API keys).
+        Detector(
+            "aws_access_key_id",
+            rf"A(?<![A-Za-z0-9]A)(?:(?P<aws>(?:KIA|SIA)[A-Z0-9]{{16}})(?![A-Za-z0-9])"
+            rf"|(?P<google>Iza[{_KEY_CHARS}]{{35}})(?![{_KEY_CHARS}]))",
+            needs="I",
+            anchor="A",
+            starts=("AKIA", "ASIA", "AIza"),
+            tries=1,
+            kinds=(("aws", "aws_access_key_id", 0), ("google", "google_api_key", 0)),
+        ),
+        # ghp_ gho_ ghu_ ghs_ ghr_ and github_pat_ (GitHub), sk_live_ and
+        # rk_live_ (Stripe): one pass from their first underscore.
+        Detector(
+            "github_token",
+            r"_(?:(?<=gh[pousr]_)(?<![A-Za-z0-9_]gh[pousr]_)(?P<classic>[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])"
+            r"|(?<=github_)(?<![A-Za-z0-9_]github_)(?P<fine>pat_[A-Za-z0-9_]{22,251})(?![A-Za-z0-9_])"
+            r"|(?<=[rs]k_)(?<![A-Za-z0-9_][rs]k_)(?P<stripe>live_[A-Za-z0-9]{16,}))",
+            anchor="_",
+            ends=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_", "sk_", "rk_"),
+            kinds=(("classic", "github_token", 3), ("fine", "github_token", 6), ("stripe", "stripe_key", 2)),
+        ),
+        Detector(
+            "slack_token",
+            r"xox[a-z]-(?<![A-Za-z0-9]xox[a-z]-)[A-Za-z0-9-]{10,}",
+            needs="x-",
+            anchor="x",
+            starts=("xox",),
+            check=_digit_check,
+        ),
+    )
+
+
+@functools.cache
+def pii() -> dict[str, Detector]:
+    """The detectors of personal data by name, compiled once, at the first call."""
+    return {
+        "email": Detector(
+            "email",
+            r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+            r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
+            needs="@.",
+            windows=_email_windows,
+        ),
+        # International form only: + and a country code, 8 digits or more in all,
+        # so "UTC+01:00", "GMT+2" and "2+2" stay.
+        "phone": Detector(
+            "phone",
+            r"\+(?<![A-Za-z0-9_+]\+)[1-9](?:[0-9]|[ .\-]?\([0-9]{1,5}\)|[ .\-](?=[0-9]))*(?![0-9])",
+            anchor="+",
+            check=_phone_check,
+        ),
+        # 13 to 19 digits, spaces or dashes between them, starting as card
+        # numbers do (2 to 6), passing Luhn.
+        "card": Detector(
+            "card",
+            r"[2-6](?<![0-9][2-6])(?:[ -]?[0-9]){12,18}(?![0-9])",
+            windows=_card_windows,
+            check=_card_check,
+        ),
+        "iban": Detector(
+            "iban",
+            r"[A-Z]{2}(?<![A-Za-z0-9][A-Z]{2})[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])",
+            windows=_iban_windows,
+            check=_iban_check,
+        ),
+    }
