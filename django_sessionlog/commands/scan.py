@@ -6,14 +6,17 @@ goes to stderr. The built-in secrets are always looked for, whatever
 SCRUB['SECRETS'] says (a log written before scrubbing, or by another
 writer, is what this is for), with SCRUB's PII, PATTERNS and KEYS and the
 --pii named here. Lines that are not valid rows are skipped and counted
-(validate names them). Exit status: 0 nothing found, 1 something found, 2
-a file could not be read or the arguments or settings are wrong.
+(validate names them). A row whose artifact is nested deeper than the
+readers decode (they stand it in as empty) is counted as not scanned, and
+said. Exit status: 0 nothing found, 1 something found or a row not
+scanned, 2 a file could not be read or the arguments or settings are wrong.
 """
 
 from __future__ import annotations
 
 import argparse
 import operator
+import re
 from typing import Any
 
 from django.core.management import BaseCommand, CommandError
@@ -30,6 +33,13 @@ from .output import Progress, report_unreadable, skipped_lines, to_terminal, unr
 HELP = "look for secrets and personal data in logs (never printing them)"
 
 _error = operator.attrgetter("error")
+#: An artifact the line holds as empty: one that reads as empty without it was deep.
+_EMPTY_ARTIFACT = re.compile(rb'"artifact"\s*:\s*(?:\{\s*\}|\[\s*\])')
+
+
+def artifact_unread(line: bytes, artifact: Any) -> bool:
+    """Whether the reader stood in an empty artifact for a deep one (its contents then go unscanned)."""
+    return not artifact and b'"artifact"' in line and _EMPTY_ARTIFACT.search(line) is None
 
 
 def pii_names(value: str) -> list[str]:
@@ -77,13 +87,22 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     files = resolve_files(options, readable=False)
     as_json = options["json"]
     tally = Tally()
-    findings = rows_with_findings = 0
+    findings = rows_with_findings = not_scanned = 0
     progress = Progress(log_files.total_size(files), "scan")
     rows = iter_rows(files, tally, on_line=progress.advance if progress.active else None)
     look = scrubber.findings
-    for name, number, _, row in rows:
+    for name, number, line, row in rows:
         attempts = row.attempts
         found = look(row.prompt, list(map(_error, attempts)) if attempts else [], row.artifact)
+        if not row.artifact and artifact_unread(line, row.artifact):
+            not_scanned += 1
+            message = f"{name}:{number}: artifact not scanned (nested too deep to read)"
+            if as_json:
+                write_json(
+                    command, {"type": "not_scanned", "file": name, "line": number, "field": "artifact"}
+                )
+            else:
+                command.stderr.write(message)
         if not found:
             continue
         rows_with_findings += 1
@@ -106,6 +125,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
                 "rows": tally.valid,
                 "findings": findings,
                 "rows_with_findings": rows_with_findings,
+                "not_scanned": not_scanned,
                 "skipped": {"invalid": tally.invalid, "torn": tally.torn, "other_schema": tally.skipped},
                 "unreadable": [{"file": name, "error": reason} for name, reason in tally.unreadable],
             },
@@ -119,10 +139,16 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     command.stderr.write(
         f"{plural(tally.valid, 'row')} in {plural(len(files), 'file')} scanned: {said}"
         + (f"; {left_out}" if left_out else "")
+        + (
+            f"; the artifact of {plural(not_scanned, 'row')} not scanned (nested too deep)"
+            if not_scanned
+            else ""
+        )
     )
     if tally.unreadable:
         raise unreadable_error(tally)
-    if findings:
-        raise CommandError(
-            f"secrets or personal data in {plural(rows_with_findings, 'row')}", returncode=INVALID
-        )
+    if findings or not_scanned:
+        said = [f"secrets or personal data in {plural(rows_with_findings, 'row')}"] if findings else []
+        if not_scanned:
+            said.append(f"{plural(not_scanned, 'row')} not scanned in full")
+        raise CommandError("; ".join(said), returncode=INVALID)

@@ -149,6 +149,93 @@ def _email_windows(text: str) -> Iterator[tuple[int, int]]:
         at = text.find("@", max(domain_end, at + 1))
 
 
+_lowered: tuple[str, str] = ("", "")
+
+
+def _lower(text: str) -> str:
+    """``text`` in lower case (the last one is kept: the assignment and bearer detectors share it)."""
+    global _lowered
+    cached_text, cached = _lowered
+    if cached_text is text:
+        return cached
+    low = text.lower()
+    if len(low) != len(text):  # a character whose lower case is longer: offsets would move
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    _lowered = (text, low)
+    return low
+
+
+#: The names a secret is assigned to, in lower case: ``password = ...``, ``API_KEY: ...``.
+ASSIGNED_NAMES = (
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "access_key",
+    "auth_key",
+    "private_key",
+)
+
+
+def _keyword_windows(text: str, words: tuple[str, ...], before: int, after: int) -> Iterator[tuple[int, int]]:
+    """Around each occurrence of a word (any case): ``before`` characters before it, ``after`` after."""
+    low = _lower(text)
+    size = len(text)
+    spots: list[int] = []
+    for word in words:
+        at = low.find(word)
+        while at >= 0:
+            spots.append(at)
+            at = low.find(word, at + 1)
+    if not spots:
+        return
+    spots.sort()
+    start, end = max(spots[0] - before, 0), min(spots[0] + after, size)
+    for at in spots[1:]:
+        if at - before <= end:
+            end = min(at + after, size)
+        else:
+            yield start, end
+            start, end = max(at - before, 0), min(at + after, size)
+    yield start, end
+
+
+def _assignment_windows(text: str) -> Iterator[tuple[int, int]]:
+    return _keyword_windows(text, ASSIGNED_NAMES, 24, 260)
+
+
+def _bearer_windows(text: str) -> Iterator[tuple[int, int]]:
+    return _keyword_windows(text, ("bearer",), 1, 4200)
+
+
+def _assigned_check(match: re.Match[str]) -> bool:
+    """A value that looks random: letters and digits both, no placeholder, not all one case of a word."""
+    value = match.group("secret")
+    if value.lower() in _PLACEHOLDERS or value.startswith(("${", "<", "{{", "%(", "os.", "env.")):
+        return False
+    has_digit = any(c.isdigit() for c in value)
+    has_letter = any(c.isalpha() for c in value)
+    return has_digit and has_letter and _entropy(value) >= 2.5
+
+
+_PLACEHOLDERS = {"changeme", "password", "********", "xxxxxxxx", "redacted", "your_password"}
+
+
+def _entropy(text: str) -> float:
+    """Shannon entropy of ``text`` in bits a character (a random key of 16 characters has about 4)."""
+    import math
+
+    counts: dict[str, int] = {}
+    for char in text:
+        counts[char] = counts.get(char, 0) + 1
+    size = len(text)
+    return -sum(n / size * math.log2(n / size) for n in counts.values())
+
+
 # ---------------------------------------------------------------------------
 # The detectors
 #
@@ -191,15 +278,14 @@ def secrets() -> tuple[Detector, ...]:
             lead=2,
             tries=1,
         ),
-        # "Bearer", as HTTP writes the scheme; the word stays ("Bearer
-        # [scrubbed:bearer_token]"). A token has 16 characters or more and a
-        # digit, so "Bearer authentication" and "Bearer of the news" stay.
+        # "Bearer", as HTTP writes the scheme, in any case ("bearer" in
+        # pasted curl); the word stays ("Bearer [scrubbed:bearer_token]").
+        # A token has 16 characters or more and a digit, so "Bearer
+        # authentication" and "the bearer of the news" stay.
         Detector(
             "bearer_token",
-            r"Bearer(?<![A-Za-z0-9_-]Bearer)(?:\s*[:=]\s*|\s+)(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
-            anchor="B",
-            starts=("Bearer",),
-            tries=1,
+            r"(?<![A-Za-z0-9_-])(?i:bearer)(?:\s*[:=]\s*|\s+)(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
+            windows=_bearer_windows,
             check=_bearer_check,
         ),
         # sk-ant-... (Anthropic) and other sk- keys (OpenAI: sk-proj-, sk-svcacct-,
@@ -234,10 +320,35 @@ def secrets() -> tuple[Detector, ...]:
             "github_token",
             r"_(?:(?<=gh[pousr]_)(?<![A-Za-z0-9_]gh[pousr]_)(?P<classic>[A-Za-z0-9]{36,251})(?![A-Za-z0-9_])"
             r"|(?<=github_)(?<![A-Za-z0-9_]github_)(?P<fine>pat_[A-Za-z0-9_]{22,251})(?![A-Za-z0-9_])"
-            r"|(?<=[rs]k_)(?<![A-Za-z0-9_][rs]k_)(?P<stripe>live_[A-Za-z0-9]{16,}))",
+            r"|(?<=[rs]k_)(?<![A-Za-z0-9_][rs]k_)(?P<stripe>live_[A-Za-z0-9]{16,})"
+            r"|(?<=hf_)(?<![A-Za-z0-9_]hf_)(?P<huggingface>[A-Za-z]{34})(?![A-Za-z0-9_])"
+            r"|(?<=npm_)(?<![A-Za-z0-9_]npm_)(?P<npm>[A-Za-z0-9]{36})(?![A-Za-z0-9_])"
+            r"|(?<=do[opr]_)(?<![A-Za-z0-9_]do[opr]_)(?P<digitalocean>v1_[a-f0-9]{64})(?![A-Za-z0-9_]))",
             anchor="_",
-            ends=("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_", "sk_", "rk_"),
-            kinds=(("classic", "github_token", 3), ("fine", "github_token", 6), ("stripe", "stripe_key", 2)),
+            ends=(
+                "ghp_",
+                "gho_",
+                "ghu_",
+                "ghs_",
+                "ghr_",
+                "github_",
+                "sk_",
+                "rk_",
+                "hf_",
+                "npm_",
+                "do_",
+                "dop_",
+                "doo_",
+                "dor_",
+            ),
+            kinds=(
+                ("classic", "github_token", 3),
+                ("fine", "github_token", 6),
+                ("stripe", "stripe_key", 2),
+                ("huggingface", "huggingface_token", 2),
+                ("npm", "npm_token", 3),
+                ("digitalocean", "digitalocean_token", 3),
+            ),
         ),
         Detector(
             "slack_token",
@@ -246,6 +357,68 @@ def secrets() -> tuple[Detector, ...]:
             anchor="x",
             starts=("xox",),
             check=_digit_check,
+        ),
+        # GitLab's tokens: glpat- (personal), gldt- (deploy), glrt- (runner),
+        # glptt- (pipeline trigger), glcbt- (CI job), glft- (feed), gloas- (OAuth secret).
+        Detector(
+            "gitlab_token",
+            r"gl(?<![A-Za-z0-9_-]gl)(?:pat|dt|rt|ptt|ft|oas|imt|agent|soat|ffct|cbt-[0-9a-zA-Z]{1,5}_?)-?"
+            r"[0-9a-zA-Z_-]{20,}",
+            anchor="gl",
+            starts=(
+                "glpat-",
+                "gldt-",
+                "glrt-",
+                "glptt-",
+                "glcbt-",
+                "glft-",
+                "gloas-",
+                "glimt-",
+                "glagent-",
+                "glsoat-",
+                "glffct-",
+            ),
+            tries=2,
+            check=_digit_check,
+        ),
+        # SendGrid: SG., 22 key characters, a dot, 43 more.
+        Detector(
+            "sendgrid_key",
+            rf"SG\.(?<![A-Za-z0-9_-]SG\.)[{_KEY_CHARS}]{{22}}\.[{_KEY_CHARS}]{{43}}(?![{_KEY_CHARS}])",
+            anchor="SG.",
+            tries=2,
+        ),
+        # Google OAuth access tokens: ya29. and 20 or more token characters.
+        Detector(
+            "google_oauth_token",
+            rf"ya29\.(?<![A-Za-z0-9_-]ya29\.)[{_KEY_CHARS}]{{20,}}",
+            anchor="ya29.",
+            tries=2,
+        ),
+        # Databricks: dapi and 32 hex digits (a -N suffix too).
+        Detector(
+            "databricks_token",
+            r"dapi(?<![A-Za-z0-9_-]dapi)[a-f0-9]{32}(?:-[0-9])?(?![A-Za-z0-9])",
+            anchor="dapi",
+            tries=2,
+        ),
+        # Azure storage: the AccountKey (and SharedAccessKey) of a connection string.
+        Detector(
+            "azure_storage_key",
+            r"Key=(?:(?<=AccountKey=)|(?<=SharedAccessKey=))(?P<secret>[A-Za-z0-9+/]{20,}={0,2})",
+            anchor="Key=",
+            tries=2,
+        ),
+        # password=..., API_KEY: "...", "client_secret": "..." in pasted config
+        # and code: the value after a name that says secret, when it looks
+        # random (letters and digits, entropy); the name stays.
+        Detector(
+            "assigned_secret",
+            r"(?i:(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|auth[_-]?key|private[_-]?key))"
+            r"(?:[_.-][A-Za-z0-9_.-]{0,20})?[\"']?[ \t]{0,3}(?::=|=>|=|:)[ \t]{0,3}[\"'`]?"
+            r"(?P<secret>[A-Za-z0-9_\-+/=.~!@#%^&*]{8,200})",
+            windows=_assignment_windows,
+            check=_assigned_check,
         ),
     )
 
