@@ -103,6 +103,7 @@ def test_json_gives_one_object_per_finding_and_a_summary(leaky: Path) -> None:
         "rows": 3,
         "findings": 5,
         "rows_with_findings": 1,
+        "not_scanned": 0,
         "skipped": {"invalid": 1, "torn": 0, "other_schema": 0},
         "unreadable": [],
     }
