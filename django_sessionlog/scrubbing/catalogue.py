@@ -259,6 +259,7 @@ def secrets() -> tuple[Detector, ...]:
             needs="VKY",
             anchor="-----BEGIN ",
             flags=re.DOTALL,
+            keywords=("-----BEGIN ",),
         ),
         # scheme://user:password@host: only the password. It runs to the last @
         # of the authority, so an @ left unescaped in a password is scrubbed too.
@@ -266,6 +267,7 @@ def secrets() -> tuple[Detector, ...]:
             "url_password",
             r"://[^\s:/?#@\[\]\"'<>]*:(?P<secret>[^\s/?#\"'<>]+)@(?=[^\s@/?#\"'<>])",
             needs="@:",
+            keywords=("://",),
         ),
         # From its J: a pattern starting at "e", the commonest letter, would have
         # the regex engine stop at every one.
@@ -277,6 +279,7 @@ def secrets() -> tuple[Detector, ...]:
             ends=("eyJ",),
             lead=2,
             tries=1,
+            keywords=("eyJ",),
         ),
         # "Bearer", as HTTP writes the scheme, in any case ("bearer" in
         # pasted curl); the word stays ("Bearer [scrubbed:bearer_token]").
@@ -287,6 +290,8 @@ def secrets() -> tuple[Detector, ...]:
             r"(?<![A-Za-z0-9_-])(?i:bearer)(?:\s*[:=]\s*|\s+)(?P<secret>[A-Za-z0-9._~+/-]{16,}=*)",
             windows=_bearer_windows,
             check=_bearer_check,
+            keywords=("bearer",),
+            caseless=True,
         ),
         # sk-ant-... (Anthropic) and other sk- keys (OpenAI: sk-proj-, sk-svcacct-,
         # legacy sk-). Not "task-force": a key starts a token, runs 20 characters
@@ -302,6 +307,7 @@ def secrets() -> tuple[Detector, ...]:
             tries=0,
             check=_openai_check,
             kinds=(("anthropic", "anthropic_key", 1), ("openai", "openai_key", 1)),
+            keywords=("sk-",),
         ),
         # AKIA/ASIA and 16 more (AWS access key ids), AIza and 35 more (Google API keys).
         Detector(
@@ -313,6 +319,7 @@ def secrets() -> tuple[Detector, ...]:
             starts=("AKIA", "ASIA", "AIza"),
             tries=1,
             kinds=(("aws", "aws_access_key_id", 0), ("google", "google_api_key", 0)),
+            keywords=("AKIA", "ASIA", "AIza"),
         ),
         # ghp_ gho_ ghu_ ghs_ ghr_ and github_pat_ (GitHub), sk_live_ and
         # rk_live_ (Stripe): one pass from their first underscore.
@@ -349,6 +356,18 @@ def secrets() -> tuple[Detector, ...]:
                 ("npm", "npm_token", 3),
                 ("digitalocean", "digitalocean_token", 3),
             ),
+            keywords=(
+                "ghp_",
+                "gho_",
+                "ghu_",
+                "ghs_",
+                "ghr_",
+                "github_pat_",
+                "k_live_",
+                "hf_",
+                "npm_",
+                "_v1_",
+            ),
         ),
         Detector(
             "slack_token",
@@ -357,6 +376,7 @@ def secrets() -> tuple[Detector, ...]:
             anchor="x",
             starts=("xox",),
             check=_digit_check,
+            keywords=("xox",),
         ),
         # GitLab's tokens: glpat- (personal), gldt- (deploy), glrt- (runner),
         # glptt- (pipeline trigger), glcbt- (CI job), glft- (feed), gloas- (OAuth secret).
@@ -380,6 +400,19 @@ def secrets() -> tuple[Detector, ...]:
             ),
             tries=2,
             check=_digit_check,
+            keywords=(
+                "glpat-",
+                "gldt-",
+                "glrt-",
+                "glptt-",
+                "glcbt-",
+                "glft-",
+                "gloas-",
+                "glimt-",
+                "glagent-",
+                "glsoat-",
+                "glffct-",
+            ),
         ),
         # SendGrid: SG., 22 key characters, a dot, 43 more.
         Detector(
@@ -387,6 +420,7 @@ def secrets() -> tuple[Detector, ...]:
             rf"SG\.(?<![A-Za-z0-9_-]SG\.)[{_KEY_CHARS}]{{22}}\.[{_KEY_CHARS}]{{43}}(?![{_KEY_CHARS}])",
             anchor="SG.",
             tries=2,
+            keywords=("SG.",),
         ),
         # Google OAuth access tokens: ya29. and 20 or more token characters.
         Detector(
@@ -394,6 +428,7 @@ def secrets() -> tuple[Detector, ...]:
             rf"ya29\.(?<![A-Za-z0-9_-]ya29\.)[{_KEY_CHARS}]{{20,}}",
             anchor="ya29.",
             tries=2,
+            keywords=("ya29.",),
         ),
         # Databricks: dapi and 32 hex digits (a -N suffix too).
         Detector(
@@ -401,6 +436,7 @@ def secrets() -> tuple[Detector, ...]:
             r"dapi(?<![A-Za-z0-9_-]dapi)[a-f0-9]{32}(?:-[0-9])?(?![A-Za-z0-9])",
             anchor="dapi",
             tries=2,
+            keywords=("dapi",),
         ),
         # Azure storage: the AccountKey (and SharedAccessKey) of a connection string.
         Detector(
@@ -408,6 +444,7 @@ def secrets() -> tuple[Detector, ...]:
             r"Key=(?:(?<=AccountKey=)|(?<=SharedAccessKey=))(?P<secret>[A-Za-z0-9+/]{20,}={0,2})",
             anchor="Key=",
             tries=2,
+            keywords=("Key=",),
         ),
         # password=..., API_KEY: "...", "client_secret": "..." in pasted config
         # and code: the value after a name that says secret, when it looks
@@ -419,6 +456,8 @@ def secrets() -> tuple[Detector, ...]:
             r"(?P<secret>[A-Za-z0-9_\-+/=.~!@#%^&*]{8,200})",
             windows=_assignment_windows,
             check=_assigned_check,
+            keywords=ASSIGNED_NAMES,
+            caseless=True,
         ),
     )
 
@@ -433,6 +472,7 @@ def pii() -> dict[str, Detector]:
             r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
             needs="@.",
             windows=_email_windows,
+            keywords=("@",),
         ),
         # International form only: + and a country code, 8 digits or more in all,
         # so "UTC+01:00", "GMT+2" and "2+2" stay.
@@ -441,6 +481,7 @@ def pii() -> dict[str, Detector]:
             r"\+(?<![A-Za-z0-9_+]\+)[1-9](?:[0-9]|[ .\-]?\([0-9]{1,5}\)|[ .\-](?=[0-9]))*(?![0-9])",
             anchor="+",
             check=_phone_check,
+            keywords=("+",),
         ),
         # 13 to 19 digits, spaces or dashes between them, starting as card
         # numbers do (2 to 6), passing Luhn.

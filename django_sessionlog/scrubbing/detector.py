@@ -59,6 +59,9 @@ class Detector:
     pattern of one kind. A group named ``secret`` is the part replaced (a
     Bearer token keeps the word Bearer), else the whole match.
 
+    ``keywords``: literals at least one of which every match holds (in any
+    case when ``caseless``), for the one-pass prefilter; none: always run.
+
     ``joinable``: the pattern finds in a text joined from several with
     newlines what it finds in each of them (not so for a pattern of the
     team's own that may use ``^`` or ``$``).
@@ -68,9 +71,11 @@ class Detector:
         "_group",
         "anchor",
         "back",
+        "caseless",
         "check",
         "ends",
         "joinable",
+        "keywords",
         "kinds",
         "lead",
         "name",
@@ -98,6 +103,8 @@ class Detector:
         kinds: Sequence[tuple[str, str, int]] = (),
         joinable: bool = True,
         flags: int = 0,
+        keywords: Sequence[str] = (),
+        caseless: bool = False,
     ) -> None:
         self.name = name
         self.pattern = re.compile(pattern, flags) if isinstance(pattern, str) else pattern
@@ -112,6 +119,8 @@ class Detector:
         self.check = check
         self.kinds = tuple(kinds)
         self.joinable = joinable
+        self.keywords = tuple(keywords)
+        self.caseless = caseless
         self._group: int | str = "secret" if "secret" in self.pattern.groupindex else 0
 
     def __repr__(self) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from ..jsonl import plain
+from . import prefilter
 from .detector import Detector, Span
 from .walker import walk
 
@@ -53,10 +54,20 @@ class Scrubber:
     slow part, and what it learns of artifact keys is cached.
     """
 
-    def __init__(self, detectors: Sequence[Detector], keys: Sequence[str] = ()) -> None:
+    def __init__(
+        self, detectors: Sequence[Detector], keys: Sequence[str] = (), *, one_pass: bool = True
+    ) -> None:
         self.detectors = tuple(detectors)
         self._joinable = tuple(d for d in self.detectors if d.joinable)
         self._alone = tuple(d for d in self.detectors if not d.joinable)
+        # With Hyperscan (and ``one_pass``), one pass finds which detectors'
+        # keywords occur; the plan below keeps only those without keywords.
+        self._prefilter = prefilter.build(self._joinable) if one_pass else None
+        planned = (
+            self._joinable
+            if self._prefilter is None
+            else tuple(d for d in self._joinable if d not in self._prefilter.detectors)
+        )
         # The characters each detector needs (its one-character anchor too),
         # for ``clean`` to rule most detectors out with a ``memchr`` each.
         # A detector that makes one pass from its anchor's first occurrence
@@ -69,11 +80,16 @@ class Scrubber:
                 d.back,
                 d.pattern.search,
             )
-            for d in self._joinable
+            for d in planned
         )
         self.keys = tuple(keys)
         self._keys = tuple((normal_key(entry), entry) for entry in self.keys if normal_key(entry))
         self._key_rules: dict[str, str | None] = {}
+
+    @property
+    def one_pass(self) -> bool:
+        """Whether the fast test makes one Hyperscan pass for the detectors' keywords."""
+        return self._prefilter is not None
 
     @property
     def names(self) -> list[str]:
@@ -123,6 +139,10 @@ class Scrubber:
         the end of the fast path.
         """
         joined = "\n".join(texts)
+        if self._prefilter is not None:
+            for detector in self._prefilter.candidates(joined):
+                if detector.occurs_in(joined):
+                    return False
         for gates, detector, one_pass, back, search in self._plan:
             for char in gates:
                 if char not in joined:
