@@ -88,18 +88,14 @@ SECRETS: list[tuple[str, str, str]] = [
     ("assigned_secret", 'API_KEY="' + "Ex4mple0Ex4mple0" + '"', 'API_KEY="[scrubbed:assigned_secret]"'),
     ("assigned_secret", "client_secret: " + "q8Ex4mple0Zz9", "client_secret: [scrubbed:assigned_secret]"),
     ("bearer_token", "bearer " + "Ex4mpleOpaqueToken" * 2, "bearer [scrubbed:bearer_token]"),
-    ("gitlab_token", "glpat-" + "Ex4mple0Ex4mple0Ex4m", "[scrubbed:gitlab_token]"),
     ("gitlab_token", "glrt-" + "Ex4mple0" * 3, "[scrubbed:gitlab_token]"),
     ("huggingface_token", "hf_" + "Examplekey" * 3 + "abcd", "[scrubbed:huggingface_token]"),
-    ("npm_token", "npm_" + "Ex4mple0" * 4 + "abcd", "[scrubbed:npm_token]"),
-    ("digitalocean_token", "dop_v1_" + "0123456789abcdef" * 4, "[scrubbed:digitalocean_token]"),
     (
         "sendgrid_key",
         "SG." + "Ex4mple0Ex4mple0Ex4mp_" + "." + "Ex4mple0" * 5 + "abc",
         "[scrubbed:sendgrid_key]",
     ),
     ("google_oauth_token", "ya29." + "Ex4mple0" * 4, "[scrubbed:google_oauth_token]"),
-    ("databricks_token", "dapi" + "0123456789abcdef" * 2, "[scrubbed:databricks_token]"),
     (
         "azure_storage_key",
         "AccountName=acme;AccountKey=" + "Ex4mpleKey" * 8 + "ab==;EndpointSuffix=core.windows.net",

@@ -4,6 +4,7 @@
 - ``catalogue``: the built-in detectors, compiled on first use;
 - ``engine``: the ``Scrubber`` over texts and a row's parts;
 - ``walker``: one walk over an artifact at any depth, for all of them;
+- ``prefilter``: one Hyperscan pass over every detector's keywords, when installed;
 - ``config``: a ``Scrubber`` from ``SCRUB``'s parts, and their problems.
 
 Importing it compiles nothing: the settings import it for their checks.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import prefilter
 from .catalogue import PII_NAMES, iban_checksum, luhn
 from .config import DEFAULT_KEYS, PATTERN_NAME, backtracking_problem, build, from_setting, pattern_problem
 from .detector import Detector, Span
@@ -37,6 +39,7 @@ __all__ = [
     "luhn",
     "normal_key",
     "pattern_problem",
+    "prefilter",
     "walk",
 ]
 

@@ -161,3 +161,35 @@ def test_scan_from_the_command_line_as_a_ci_job_runs_it(leaky: Path, tmp_path: P
     assert "Traceback" not in result.stderr
     assert f"{leaky}:2: jwt in attempts[0].error" in result.stdout
     assert django_admin("sessionlog", "scan", str(write_log(tmp_path / "c.jsonl", row()))).returncode == 0
+
+
+def deep_row(depth: int, leaf: str) -> bytes:
+    """A row whose artifact is ``depth`` levels deep, written as the writer writes it (json.dumps recurses)."""
+    head = json.dumps(row(), separators=(",", ":"))[:-1]
+    artifact = '{"a":' * depth + json.dumps(leaf) + "}" * depth
+    return f'{head},"artifact":{artifact}}}\n'.encode()
+
+
+def test_a_row_whose_artifact_is_too_deep_to_read_is_not_scanned_and_said(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "deep.jsonl", row(), deep_row(5000, f"key {AWS}"), row(artifact={}))
+    out, err, status = sessionlog("scan", str(log))
+    assert status == 1
+    assert out == ""
+    assert f"{log}:2: artifact not scanned (nested too deep to read)" in err
+    assert (
+        "3 rows in 1 file scanned: nothing found; the artifact of 1 row not scanned (nested too deep)" in err
+    )
+    assert "1 row not scanned in full" in err
+    out, _, status = sessionlog("scan", "--json", str(log))
+    *lines, summary = [json.loads(line) for line in out.splitlines()]
+    assert lines == [{"type": "not_scanned", "file": str(log), "line": 2, "field": "artifact"}]
+    assert summary["not_scanned"] == 1
+    assert status == 1
+
+
+def test_a_shallow_nested_artifact_is_scanned_in_full(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "nested.jsonl", deep_row(150, f"key {AWS}"))
+    out, err, status = sessionlog("scan", str(log))
+    assert status == 1
+    assert out.splitlines() == [f"{log}:1: aws_access_key_id in artifact" + ".a" * 150]
+    assert "not scanned" not in err

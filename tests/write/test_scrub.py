@@ -236,3 +236,19 @@ def test_an_error_that_is_not_a_string_is_scrubbed_as_it_is_written() -> None:
             "span_id": "a2",
         },
     ]
+
+
+def test_a_row_with_an_artifact_5000_deep_is_written_scrubbed_not_failed(tmp_path: Path) -> None:
+    secret = next(text for name, text, _ in SECRETS if name == "aws_access_key_id")
+    artifact: Any = {"note": f"key {secret}"}
+    for _ in range(5000):
+        artifact = {"a": artifact}
+    log = tmp_path / "s.jsonl"
+    with override_settings(SESSIONLOG={"PATH": str(log)}):
+        finish(f"use {secret}", error=f"rejected {secret}", artifact=artifact)
+    text = log.read_text()
+    assert secret not in text
+    assert "[scrubbing failed]" not in text
+    assert '"prompt":"use [scrubbed:aws_access_key_id]"' in text
+    assert '"error":"rejected [scrubbed:aws_access_key_id]"' in text
+    assert '{"note":"key [scrubbed:aws_access_key_id]"}' + "}" * 5000 in text
