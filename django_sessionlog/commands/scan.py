@@ -148,7 +148,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     if tally.unreadable:
         raise unreadable_error(tally)
     if findings or not_scanned:
-        said = [f"secrets or personal data in {plural(rows_with_findings, 'row')}"] if findings else []
+        problems = [f"secrets or personal data in {plural(rows_with_findings, 'row')}"] if findings else []
         if not_scanned:
-            said.append(f"{plural(not_scanned, 'row')} not scanned in full")
-        raise CommandError("; ".join(said), returncode=INVALID)
+            problems.append(f"{plural(not_scanned, 'row')} not scanned in full")
+        raise CommandError("; ".join(problems), returncode=INVALID)

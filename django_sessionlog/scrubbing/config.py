@@ -6,18 +6,19 @@ this module for their checks, and must cost nothing.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Mapping, Sequence
-from re import (
-    _constants,  # the parsed form of a pattern, to tell nested repeats
-    _parser,
-)
 from typing import Any
 
 from . import catalogue
 from .catalogue import PII_NAMES
 from .detector import Detector
 from .engine import Scrubber
+
+# The parsed form of a pattern, to tell nested repeats (``sre_parse`` is deprecated).
+_parser: Any = importlib.import_module("re._parser")
+_constants: Any = importlib.import_module("re._constants")
 
 #: Artifact keys whose string values are replaced whole: an entry matches a
 #: key that holds it, ignoring case and the separators ``-``, ``_``, ``.`` and

@@ -24,9 +24,6 @@ class Span(NamedTuple):
     name: str
 
 
-Windows = Callable[[str], Iterable[tuple[int, int]]]
-
-
 Check = Callable[["re.Match[str]"], bool]
 Windows = Callable[[str], Iterable[tuple[int, int]]]
 

@@ -62,9 +62,8 @@ class Prefilter:
         return [self.detectors[index] for index in sorted(hits)]
 
 
-def _hit(index: int, start: int, end: int, flags: int, hits: Any) -> int:
+def _hit(index: int, start: int, end: int, flags: int, hits: Any) -> None:
     hits.add(index)
-    return 0
 
 
 def _literal(keyword: str) -> bytes:
