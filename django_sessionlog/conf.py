@@ -30,6 +30,9 @@ The check ids, stable so that a project can silence one on purpose
 - E013 ``SCRUB['KEYS']`` that is not a list of key names
 - E014 ``SCRUB['SECRETS']`` that is not True or False
 - E015 ``OTEL_SPANS`` on without ``opentelemetry-api`` installed
+- E016 a ``PRICES`` entry with an unknown, missing or misplaced key
+- E017 a ``PRICES`` price that is negative, infinite or not a number
+- E018 a ``SCRUB['PATTERNS']`` entry that may backtrack catastrophically
 """
 
 from __future__ import annotations
@@ -291,6 +294,11 @@ def _check_patterns(patterns: Any) -> list[CheckMessage]:
         problem = scrubbing.pattern_problem(name, regex)
         if problem:
             errors.append(_scrub_error(f"['PATTERNS']: {problem}.", hint, 12))
+            continue
+        slow = scrubbing.backtracking_problem(name, regex)
+        if slow:
+            safe = "Make the inner quantifier possessive (a++) or the group atomic ((?>...))."
+            errors.append(_scrub_error(f"['PATTERNS']: {slow}.", safe, 18))
     return errors
 
 

@@ -58,7 +58,7 @@ RULES = [
     # The detectors, shared by the receiver and `sessionlog scan`: their
     # configuration comes in as arguments, never from settings.
     (
-        "scrubbing.py",
+        "scrubbing",
         [
             "django_sessionlog.write",
             "django_sessionlog.read",

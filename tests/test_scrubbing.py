@@ -16,6 +16,7 @@ from django_sessionlog.conf import conf
 from django_sessionlog.scrubbing import Finding, build, iban_checksum, luhn
 
 from .fake_secrets import CUT_SHORT_KEY, LOOKALIKES, PII, PII_LOOKALIKES, SECRETS
+from .needs import missing
 
 DEFAULT = build()
 ALL_PII = build(pii=scrubbing.PII_NAMES)
@@ -305,6 +306,112 @@ def test_a_long_artifact_of_many_keys_is_walked_with_a_bounded_key_cache() -> No
 def test_patterns_start_with_a_literal_so_the_regex_engine_searches_fast() -> None:
     # A lookbehind or a character class first would cost a try at every
     # character of a 4,000-character prompt (the card and IBAN patterns run
-    # only inside the windows their text's shape allows).
+    # only inside the windows their text's shape allows, the assignment and
+    # bearer patterns only around the words they need).
     for detector in (*scrubbing.SECRETS, scrubbing.PII["phone"]):
-        assert re.match(r"[\w:+-]|\\\+", detector.pattern.pattern), detector
+        assert detector.windows is not None or re.match(r"[\w:+-]|\\\+", detector.pattern.pattern), detector
+    windowed = sorted(d.name for d in scrubbing.SECRETS if d.windows is not None)
+    assert windowed == ["assigned_secret", "bearer_token"]
+
+
+# --- the walker, at any depth ------------------------------------------------
+
+
+def nested(depth: int, leaf: Any) -> Any:
+    value = leaf
+    for index in range(depth):
+        value = {"a": value} if index % 2 else [value]
+    return value
+
+
+def leaf_of(value: Any) -> Any:
+    while isinstance(value, (dict, list)):
+        value = value["a"] if isinstance(value, dict) else value[0]
+    return value
+
+
+def test_an_artifact_5000_deep_is_scrubbed_to_its_leaf_and_found_there() -> None:
+    aws = "AKIAIOSFODNN7EXAMPLE"
+    artifact = nested(5000, f"key {aws}")
+    scrubbed = DEFAULT.scrub_parts("p", [], artifact)
+    assert scrubbed is not None
+    assert leaf_of(scrubbed.artifact) == "key [scrubbed:aws_access_key_id]"
+    assert leaf_of(artifact) == f"key {aws}"  # the host's artifact is left as it was
+    [finding] = DEFAULT.findings("p", [], artifact)
+    assert finding.name == "aws_access_key_id"
+    assert finding.field.startswith("artifact.a[0].a[0]")
+    assert finding.field.count("[0]") == 2500
+    clean = nested(5000, "nothing here")
+    assert DEFAULT.scrub_parts("p", [], clean) is None
+    assert DEFAULT.findings("p", [], clean) == []
+
+
+def test_the_walker_keeps_what_is_clean_and_copies_only_the_path_to_a_finding() -> None:
+    aws = "AKIAIOSFODNN7EXAMPLE"
+    clean_part = {"x": [1, 2.5, None, True]}
+    artifact = {"keep": clean_part, "t": ("a", aws), "key": {"password": ["p1", ""]}}
+    result = DEFAULT.scrub_value(artifact)
+    assert result["keep"] is clean_part
+    assert result["t"] == ("a", "[scrubbed:aws_access_key_id]")
+    assert result["key"] == {"password": ["[scrubbed:key:password]", ""]}
+    assert artifact["t"] == ("a", aws)
+
+
+def test_a_cycle_becomes_the_cycle_marker_when_something_else_is_scrubbed() -> None:
+    loop: list[Any] = ["AKIAIOSFODNN7EXAMPLE"]
+    loop.append(loop)
+    assert DEFAULT.scrub_value(loop) == ["[scrubbed:aws_access_key_id]", "<cycle>"]
+
+
+# --- the one-pass prefilter ----------------------------------------------------
+
+
+def test_the_one_pass_prefilter_decides_as_each_detector_would() -> None:
+    if not scrubbing.prefilter.available():
+        missing("hyperscan is not installed (pip install 'django-sessionlog[scrub]')")
+    fast = build(pii=scrubbing.PII_NAMES)
+    slow = scrubbing.Scrubber(fast.detectors, fast.keys, one_pass=False)
+    assert fast.one_pass
+    assert not slow.one_pass
+    for _, secret, _ in SECRETS + PII:
+        for text in (secret, f"start {secret}", f"{'x ' * 2000}{secret} end"):
+            assert fast.clean([text]) is slow.clean([text]) is False, secret
+    for text in LOOKALIKES + [t for texts in PII_LOOKALIKES.values() for t in texts]:
+        assert fast.clean([text]) is slow.clean([text]), text
+
+
+def test_importing_the_settings_compiles_no_detector() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import django_sessionlog.conf, django_sessionlog.scrubbing.catalogue as c;"
+        "print(c.secrets.cache_info().currsize, c.pii.cache_info().currsize)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "0"]
+
+
+# --- PATTERNS that backtrack ----------------------------------------------------
+
+
+@pytest.mark.parametrize("regex", [r"(a+)+$", r"(\w+\s?)*x", r"(?:[a-z]*,)*end", r"(x+x+)+y"])
+def test_a_pattern_that_can_backtrack_for_minutes_is_e016(regex: str) -> None:
+    from django_sessionlog.checks import check_settings
+
+    with override_settings(SESSIONLOG={"SCRUB": {"PATTERNS": {"slow": regex}}}):
+        [error] = check_settings()
+    assert error.id == "django_sessionlog.E018"
+    assert "'slow' nests an unbounded quantifier" in error.msg
+    assert error.hint is not None
+    assert "possessive" in error.hint
+    assert not error.is_silenced()
+    with override_settings(SILENCED_SYSTEM_CHECKS=["django_sessionlog.E018"]):
+        assert error.is_silenced()
+
+
+@pytest.mark.parametrize(
+    "regex", [r"acme_[A-Za-z0-9]{32}", r"(a++)+$", r"(?>\w+\s?)*x", r"ACME-\d{4}(?:-\d{2})?", r"(ab|cd){2,5}"]
+)
+def test_a_pattern_that_cannot_backtrack_badly_passes(regex: str) -> None:
+    assert scrubbing.backtracking_problem("p", regex) is None

@@ -23,7 +23,7 @@ from ..conf import conf
 from ..read import files as log_files
 from ..read.formatting import plural
 from ..read.rows import Tally, iter_rows
-from ..read.rules import deep_values
+from ..read.rules import DEEP, deep_values
 from . import INVALID
 from .arguments import add_files_argument, resolve_files, setting_error
 from .output import Progress, report_unreadable, skipped_lines, to_terminal, unreadable_error, write_json
@@ -85,8 +85,10 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     for name, number, line, row in rows:
         attempts = row.attempts
         found = look(row.prompt, list(map(_error, attempts)) if attempts else [], row.artifact)
-        if (not row.artifact and b'"artifact"' in line) or any(kind == "too_deep" for _, kind in found):
+        if not row.artifact and b'"artifact"' in line:
             found = deep_artifact(scrubber, line, found)
+        elif any(len(field) > DEEP for field, _ in found):
+            found = shallow_fields(found)
         if not found:
             continue
         rows_with_findings += 1
@@ -134,17 +136,25 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
 def deep_artifact(
     scrubber: scrubbing.Scrubber, line: bytes, found: list[scrubbing.Finding]
 ) -> list[scrubbing.Finding]:
-    """The findings with a deeply nested artifact looked at as text.
+    """The findings with an artifact too deep to decode looked at as text.
 
-    The reader stands ``{}`` in for an artifact too deep to decode (the
-    Python's stack decides where), and the walk over a decoded one stops at
-    ``DEPTH_LIMIT`` levels: either way its text is scanned whole here, so
-    the row reads the same on every Python and is never passed as clean. A
-    secret written with JSON escapes inside it is not seen.
+    The reader stands ``{}`` in for an artifact nested deeper than the
+    Python's stack lets it decode; its text is scanned whole here, so the
+    row is never passed as clean. A secret written with JSON escapes inside
+    it is not seen.
     """
-    texts = deep_values(line, scrubbing.DEPTH_LIMIT)
-    if not texts:
-        return found  # not deep after all: a too_deep finding, if any, stands
-    kept = [finding for finding in found if finding.name != "too_deep"]
-    names = dict.fromkeys(span.name for text in texts for span in scrubber.spans(text))
-    return kept + [scrubbing.Finding("artifact", name) for name in names if ("artifact", name) not in kept]
+    names = dict.fromkeys(span.name for text in deep_values(line) for span in scrubber.spans(text))
+    return found + [scrubbing.Finding("artifact", name) for name in names]
+
+
+def shallow_fields(found: list[scrubbing.Finding]) -> list[scrubbing.Finding]:
+    """The findings with each path nested more than ``DEEP`` levels said as ``artifact``.
+
+    Whether such an artifact decodes depends on the Python; it is reported
+    the same way on every one (and a path thousands of keys long helps nobody).
+    """
+    shallow = (
+        scrubbing.Finding("artifact", name) if field.count(".") + field.count("[") > DEEP else (field, name)
+        for field, name in found
+    )
+    return [scrubbing.Finding(*finding) for finding in dict.fromkeys(shallow)]
