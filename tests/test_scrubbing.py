@@ -415,3 +415,18 @@ def test_a_pattern_that_can_backtrack_for_minutes_is_e016(regex: str) -> None:
 )
 def test_a_pattern_that_cannot_backtrack_badly_passes(regex: str) -> None:
     assert scrubbing.backtracking_problem("p", regex) is None
+
+
+def test_an_assignment_whose_name_holds_two_names_is_one_finding() -> None:
+    """``secret_token`` holds ``secret`` and ``token``: tried at each, matched once, as finditer would."""
+    text = 'secret_token = "Zq81kd9Wm2xA" and PASSWORD: q8Ex4mple0Zz9'
+    assert DEFAULT.scrub(text) == (
+        'secret_token = "[scrubbed:assigned_secret]" and PASSWORD: [scrubbed:assigned_secret]'
+    )
+    [assigned] = [
+        detector for detector in scrubbing.catalogue.secrets() if detector.name == "assigned_secret"
+    ]
+    assert [text[span.start : span.end] for span in assigned.spans(text)] == ["Zq81kd9Wm2xA", "q8Ex4mple0Zz9"]
+    assert DEFAULT.scrub("count each token; the token budget is 4096 tokens: token=4096") == (
+        "count each token; the token budget is 4096 tokens: token=4096"
+    )
