@@ -452,7 +452,7 @@ def keyword_rules(gitleaks: Path) -> Engine:
 
 def re2_rules(gitleaks: Path) -> Engine:
     """gitleaks' rules in Google's RE2 (linear time), keyword-filtered as gitleaks does."""
-    import re2  # type: ignore[import-untyped]
+    import re2
 
     rules = []
     for rule in _gitleaks_rules(gitleaks):
