@@ -15,7 +15,7 @@ import django_sessionlog  # noqa: E402
 
 project = "django-sessionlog"
 author = "django-sessionlog contributors"
-copyright = "2026, django-sessionlog contributors"  # noqa: A001 (Sphinx's name for it)
+copyright = "2026, django-sessionlog contributors"
 release = django_sessionlog.__version__
 version = release
 

@@ -17,7 +17,6 @@ import io
 import json
 import re
 import shlex
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -77,11 +76,13 @@ def test_every_block_is_of_a_kind_the_tests_run() -> None:
 def test_each_python_block_runs_as_far_as_the_host_s_own_names(block: readme.Block) -> None:
     code = compile(block.code, block.id, "exec")
     namespace: dict[str, Any] = {"__name__": "docs_example"}
+    missing = None
     with capture_sessions():
         try:
             exec(code, namespace)
         except NameError as exc:
-            assert exc.name in HOST_NAMES, f"{block.id}: {exc}"
+            missing = exc.name
+    assert missing is None or missing in HOST_NAMES, f"{block.id}: {missing!r} is not defined"
     if "SESSIONLOG" in namespace:
         with override_settings(SESSIONLOG=namespace["SESSIONLOG"]):
             problems = check_settings()
@@ -95,7 +96,11 @@ def test_the_smallest_example_logs_one_accepted_session(page: str) -> None:
     with capture_sessions() as rows:
         exec(compile(code, page, "exec"), {})
     [row] = rows
-    assert (row["kind"], row["final_verdict"], row["artifact"]) == ("fill", "accepted", {"workers": ["W-1001"]})
+    assert (row["kind"], row["final_verdict"], row["artifact"]) == (
+        "fill",
+        "accepted",
+        {"workers": ["W-1001"]},
+    )
     assert re.fullmatch(r"[0-9a-f]{32}", row["session_id"])
 
 
@@ -195,7 +200,8 @@ def _extension() -> ModuleType:
     """docs/_ext/sessionlog_docs.py, the Sphinx extension that renders pages from the code."""
     path = readme.DOCS / "_ext" / "sessionlog_docs.py"
     spec = importlib.util.spec_from_file_location("sessionlog_docs", path)
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -215,7 +221,7 @@ def test_the_settings_page_says_what_every_key_does_in_the_table_s_order() -> No
 def test_every_key_s_first_check_is_the_one_a_wrong_type_gets() -> None:
     for key, ids in _meaning_rows().items():
         with override_settings(SESSIONLOG={key: object()}):
-            first = check_settings()[0].id
+            first = check_settings()[0].id or ""
         assert first.removeprefix("django_sessionlog.") in ids, key
 
 
@@ -223,7 +229,9 @@ def test_the_settings_page_names_every_check_id_the_code_has() -> None:
     source = (readme.ROOT / "django_sessionlog" / "conf.py").read_text(encoding="utf-8")
     source += (readme.ROOT / "django_sessionlog" / "checks.py").read_text(encoding="utf-8")
     numbers = re.findall(r",\s*(\d+),?\s*\)\s*(?:\]|$)", source, re.MULTILINE)
-    emitted = {f"E{int(n):03d}" for n in numbers} | set(re.findall(r'id="django_sessionlog\.(E\d{3})"', source))
+    emitted = {f"E{int(n):03d}" for n in numbers} | set(
+        re.findall(r'id="django_sessionlog\.(E\d{3})"', source)
+    )
     listed = {number for number, _ in _extension().check_ids()}
     assert emitted == listed, "conf's docstring lists every check id, and only those"
     named = set().union(*_meaning_rows().values())
@@ -261,7 +269,9 @@ def test_the_changelog_is_in_keep_a_changelog_form() -> None:
     kinds = {"Added", "Changed", "Deprecated", "Removed", "Fixed", "Security"}
     for level, title in headings:
         if level == "##":
-            assert title == "[Unreleased]" or re.fullmatch(r"\[\d+\.\d+\.\d+\] - \d{4}-\d{2}-\d{2}", title), title
+            assert title == "[Unreleased]" or re.fullmatch(r"\[\d+\.\d+\.\d+\] - \d{4}-\d{2}-\d{2}", title), (
+                title
+            )
         else:
             assert title in kinds, title
     assert "keepachangelog.com" in text
