@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sphinx.application import Sphinx
+if TYPE_CHECKING:  # the tests import this module where Sphinx is not installed
+    from sphinx.application import Sphinx
 
 CHECK_LINE = re.compile(r"^- (E\d{3}) (.+)$", re.MULTILINE)
 
