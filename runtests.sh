@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what it needs itself (tox, Chromium, logrotate),
 # then runs every tox environment (Django 4.2, 5.2 and 6.1 on the Pythons
-# this machine has, ruff, mypy) and prints each one's test counts.
+# this machine has, ruff, mypy, the docs built with warnings as errors) and
+# prints each one's test counts.
 # Arguments go to tox, e.g. `bash runtests.sh -e py312-django52 -- -k sink`.
 #
 # Under CI=true an environment whose Python is missing fails the run; on a
@@ -78,10 +79,15 @@ for name, report in environments.items():
     if result.get("skipped"):
         print(f"WARNING: {name} did not run: its Python is not on this machine", file=sys.stderr)
         continue
+    counted = False
     for command in report.get("test", []):
         lines = [m.group(1) for m in map(summary.match, command.get("output", "").splitlines()) if m]
         target = "example project" if "example_project" in command["command"] else "app"
         if lines:
+            counted = True
             print(f"{name} ({target}): {lines[-1]}")
+    if not counted:
+        # ruff, mypy, docs: no test counts, only whether they passed.
+        print(f"{name}: {'ok' if result.get('success') else 'FAILED'}")
 EOF
 exit "$status"

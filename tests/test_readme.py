@@ -1,4 +1,9 @@
-"""The README's Python example, pasted as a host would and run."""
+"""The documentation's loop, trace URLs and scrubbing tables, pasted as a host would and run.
+
+``readme`` finds each section by its heading in whichever page holds it:
+"Logging a session" and "Linking rows to your tracing tool" are pages of
+their own, "What the log never holds" is ``docs/scrubbing.md``.
+"""
 
 from __future__ import annotations
 

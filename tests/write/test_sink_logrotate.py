@@ -1,4 +1,4 @@
-"""The README's logrotate stanza, run by the real logrotate against a live writer."""
+"""The logrotate stanza of the operations page, run by the real logrotate against a live writer."""
 
 from __future__ import annotations
 
