@@ -114,7 +114,7 @@ class SessionLogger:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._fd_path = ""
-        self._fd_id: tuple[int, int] = (0, 0)
+        self._fd_dev = self._fd_ino = 0  # the file it has open
         # Our own row was cut short and the file may still end in it; kept
         # besides the mark on the file, which another owner may not let us set.
         self._torn = False
@@ -136,7 +136,7 @@ class SessionLogger:
         try:
             row = as_row(record, self.daemon)
             if self._templated:
-                path = paths.fill(self.path, paths.row_date(row["timestamp"]))
+                path = paths.fill(path, paths.row_date(row["timestamp"]))
             ended = self._write(encode_line(row), path)
         except Exception as exc:
             if self.raise_errors:
@@ -165,7 +165,9 @@ class SessionLogger:
             except BaseException:
                 self._close()
                 raise
-            ended, self._outage = self._outage, None
+            ended = self._outage
+            if ended is not None:
+                self._outage = None
             return ended
 
     def close(self) -> None:
@@ -254,7 +256,7 @@ class SessionLogger:
             return True
         try:
             st = os.fstat(reader)
-            if (st.st_dev, st.st_ino) != self._fd_id:
+            if st.st_ino != self._fd_ino or st.st_dev != self._fd_dev:
                 return True
             return st.st_size > 0 and os.pread(reader, 1, st.st_size - 1) != b"\n"
         except OSError:
@@ -279,7 +281,7 @@ class SessionLogger:
                 st = os.stat(path)
             except FileNotFoundError:
                 st = None
-            if st is not None and (st.st_dev, st.st_ino) == self._fd_id:
+            if st is not None and st.st_ino == self._fd_ino and st.st_dev == self._fd_dev:
                 return fd, st.st_mode
         # Renamed by logrotate, deleted, a new day, or nothing open yet.
         self._close()
@@ -299,7 +301,7 @@ class SessionLogger:
         except BaseException:
             os.close(fd)
             raise
-        self._fd, self._fd_path, self._fd_id = fd, path, (st.st_dev, st.st_ino)
+        self._fd, self._fd_path, self._fd_dev, self._fd_ino = fd, path, st.st_dev, st.st_ino
         return fd, st.st_mode
 
     def _close(self) -> None:
