@@ -146,7 +146,10 @@ def build_session_record(
     """
     # The prompt is trimmed first, as before: a prompt that is not text
     # fails the build before the host's roster check is asked anything.
-    prompt = trim(request.prompt, PROMPT_LIMIT)
+    # Most prompts fit, and then the call to ``trim`` is saved.
+    prompt = request.prompt
+    if len(prompt) > PROMPT_LIMIT:
+        prompt = trim(prompt, PROMPT_LIMIT)
     session_id = request.trace_id
     iterations = 0
     attempts: list[SessionAttemptRecord] | None = None
