@@ -125,9 +125,39 @@ def usage_problem(counts: Mapping[str, object]) -> str | None:
     Each count is a non-negative 64-bit integer (a ``bool`` or a float is
     not), and the parts of a whole add up to no more than it.
     """
+    get = counts.get
+    return counts_problem(*[get(name, 0) for name in USAGE_KEY_NAMES])
+
+
+def counts_problem(
+    input_tokens: object,
+    output_tokens: object,
+    cache_read_tokens: object = 0,
+    cache_write_tokens: object = 0,
+    reasoning_tokens: object = 0,
+) -> str | None:
+    """``usage_problem`` of the five counts given in ``USAGE_KEY_NAMES``' order.
+
+    Valid counts, the usual case, cost one type test each and three
+    comparisons (the writer runs this per attempt, inside the request);
+    the message is looked for only when they fail.
+    """
+    if (
+        type(input_tokens) is int
+        and type(output_tokens) is int
+        and type(cache_read_tokens) is int
+        and type(cache_write_tokens) is int
+        and type(reasoning_tokens) is int
+        and cache_read_tokens >= 0
+        and cache_write_tokens >= 0
+        and reasoning_tokens >= 0
+        and cache_read_tokens + cache_write_tokens <= input_tokens <= INT64_MAX
+        and reasoning_tokens <= output_tokens <= INT64_MAX
+    ):
+        return None
+    given = (input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens)
     values: dict[str, int] = {}
-    for name in USAGE_KEY_NAMES:
-        value = counts.get(name, 0)
+    for name, value in zip(USAGE_KEY_NAMES, given, strict=True):
         if isinstance(value, bool) or not isinstance(value, int):
             return f"{name}: {value!r} is not an integer"
         if not 0 <= value <= INT64_MAX:
@@ -137,7 +167,7 @@ def usage_problem(counts: Mapping[str, object]) -> str | None:
         total = sum(values[part] for part in parts)
         if total > values[whole]:
             return f"{' + '.join(parts)} = {total}, more than {whole} = {values[whole]}"
-    return None
+    return None  # an int subclass with valid values
 
 
 def trim(s: str, n: int) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from ..conf import DEFAULTS
-from ..row import ATTEMPT_KEYS, KEYS, SCHEMA_VERSION, USAGE_KEY_NAMES, Key, usage_problem
+from ..row import ATTEMPT_KEYS, KEYS, SCHEMA_VERSION, USAGE_KEY_NAMES, Key, counts_problem
 from .records import SessionRecord
 
 logger = logging.getLogger("django_sessionlog")
@@ -63,17 +63,21 @@ def usage_row(usage: object, session_id: str) -> dict[str, int] | None:
     the usage is left out and a warning names the session.
     """
     if isinstance(usage, Mapping):
-        counts = {name: usage.get(name, 0) for name in USAGE_KEY_NAMES}
+        counts = [usage.get(name, 0) for name in USAGE_KEY_NAMES]
     else:
-        counts = {name: getattr(usage, name, 0) for name in USAGE_KEY_NAMES}
-    problem = usage_problem(counts)
+        counts = [getattr(usage, name, 0) for name in USAGE_KEY_NAMES]
+    problem = counts_problem(*counts)
     if problem is not None:
         logger.warning("Session %r: its usage is left out of the row: %s", session_id, problem)
         return None
-    row = {"input_tokens": counts["input_tokens"], "output_tokens": counts["output_tokens"]}
-    for name in USAGE_KEY_NAMES[2:]:
-        if counts[name]:
-            row[name] = counts[name]
+    input_tokens, output_tokens, cache_read, cache_write, reasoning = counts
+    row = {"input_tokens": input_tokens, "output_tokens": output_tokens}
+    if cache_read:
+        row["cache_read_tokens"] = cache_read
+    if cache_write:
+        row["cache_write_tokens"] = cache_write
+    if reasoning:
+        row["reasoning_tokens"] = reasoning
     return row
 
 

@@ -8,10 +8,10 @@ the part the golden files test, so it mirrors the reference
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..row import ACCEPTED, ERROR_LIMIT, INFRA_ERROR, MAX_ITER_EXHAUSTED, PROMPT_LIMIT, trim, usage_problem
+from ..row import ACCEPTED, ERROR_LIMIT, INFRA_ERROR, MAX_ITER_EXHAUSTED, PROMPT_LIMIT, counts_problem, trim
 
 #: A roster check gets the accepted artifact and answers whether every id in
 #: it is on the roster; ``None`` means "no answer" and leaves the key out.
@@ -232,7 +232,16 @@ def total_usage(attempts: Sequence[SessionAttemptRecord]) -> Usage | None:
     total: Usage | None = None
     for attempt in attempts:
         usage = attempt.usage
-        if usage is None or not isinstance(usage, Usage) or usage_problem(asdict(usage)) is not None:
+        if not isinstance(usage, Usage) or (
+            counts_problem(
+                usage.input_tokens,
+                usage.output_tokens,
+                usage.cache_read_tokens,
+                usage.cache_write_tokens,
+                usage.reasoning_tokens,
+            )
+            is not None
+        ):
             continue
         total = usage if total is None else total + usage
     return None if total is None else replace(total)

@@ -102,12 +102,24 @@ def test_a_mapping_from_a_host_is_written_as_usage() -> None:
     assert as_row(record)["usage"] == {"input_tokens": 3, "output_tokens": 4}
 
 
+def test_a_count_of_an_int_subclass_is_a_count() -> None:
+    """The quick test takes exact ints only; an int subclass (an IntEnum, a numpy-like type) is judged in full."""
+
+    class Count(int):
+        pass
+
+    row = row_of(IterateResponse("", 1, [attempt(1, "accepted", Usage(Count(7), Count(2)))], {"a": 1}))
+    assert row["usage"] == {"input_tokens": 7, "output_tokens": 2}
+
+
 BAD: list[tuple[Any, str]] = [
     (Usage(1.5, 2), "input_tokens: 1.5 is not an integer"),  # type: ignore[arg-type]
     (Usage("12", 2), "input_tokens: '12' is not an integer"),  # type: ignore[arg-type]
     (Usage(None, 2), "input_tokens: None is not an integer"),  # type: ignore[arg-type]
     (Usage(True, 2), "input_tokens: True is not an integer"),
     (Usage(5, -1), "output_tokens: -1 is not between 0"),
+    (Usage(10, 2, cache_read_tokens=-1), "cache_read_tokens: -1 is not between 0"),
+    (Usage(10, 2, reasoning_tokens=-2), "reasoning_tokens: -2 is not between 0"),
     (Usage(2**63, 1), "input_tokens: 9223372036854775808 is not between 0"),
     (
         Usage(10, 2, cache_read_tokens=8, cache_write_tokens=3),
