@@ -113,9 +113,13 @@ def utc_day(moment: datetime.datetime) -> datetime.date:
     A row written at 23:30 -05:00 was priced on the next UTC day: prices
     change at UTC midnight, not at the writer's.
     """
-    if moment.tzinfo is None:
+    zone = moment.tzinfo
+    if zone is None or zone is _UTC:  # rows written by the app end in Z: no conversion
         return moment.date()
-    return moment.astimezone(datetime.timezone.utc).date()
+    return moment.astimezone(_UTC).date()
+
+
+_UTC = datetime.timezone.utc
 
 
 def _library_price(model: str, provider: str, day: datetime.date) -> Price | None:
