@@ -28,7 +28,7 @@ from django.test import override_settings
 from django_sessionlog import conf
 from django_sessionlog.checks import check_settings
 from django_sessionlog.management.commands.sessionlog import Command
-from django_sessionlog.read.rules import decode_row
+from django_sessionlog.read.sources.rules import decode_row
 from django_sessionlog.testing import capture_sessions
 
 from . import readme

@@ -10,7 +10,8 @@ import msgspec
 import pytest
 
 from django_sessionlog import SessionAttemptRecord, SessionRecord, Usage, row
-from django_sessionlog.read import columns, rules
+from django_sessionlog.read.sources import rules
+from django_sessionlog.read.sql import columns
 from django_sessionlog.write.encoding import as_row
 
 from .logs import KEY_NAMES
