@@ -25,7 +25,7 @@ from ..read.sources.backwards import lines_from_end
 from ..read.sources.files import READ_ERRORS, open_log, seekable
 from ..read.sources.follow import follow
 from ..read.sources.rows import Tally, counted, problems_of
-from ..read.sources.rules import Row
+from ..read.sources.rules import DecodedRow
 from ..read.sources.window import Window
 from ..row import ACCEPTED, INFRA_ERROR, MAX_ITER_EXHAUSTED, VERDICTS
 from . import USAGE
@@ -34,7 +34,7 @@ from .output import safe, skipped_lines, to_terminal
 
 HELP = "show the last rows, and follow new ones with -f"
 
-Match = Callable[[Row], bool]
+Match = Callable[[DecodedRow], bool]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,7 +141,7 @@ def _matcher(options: dict[str, Any]) -> Match:
     kinds = set(options["kind"] or ())
     inside = Window(since=options["since"]).test()
 
-    def matches(row: Row) -> bool:
+    def matches(row: DecodedRow) -> bool:
         return (
             (not verdicts or row.final_verdict in verdicts)
             and (not kinds or row.kind in kinds)
@@ -168,7 +168,7 @@ def _printer(command: BaseCommand, as_json: bool) -> Callable[[bytes], None]:
 _VERDICT_STYLE = {ACCEPTED: "SUCCESS", MAX_ITER_EXHAUSTED: "WARNING", INFRA_ERROR: "ERROR"}
 
 
-def format_row(row: Row, style: Style) -> str:
+def format_row(row: DecodedRow, style: Style) -> str:
     """One line for a person: time, session, kind, model, verdict, effort, roster."""
     when = utc(row.timestamp, "%Y-%m-%d %H:%M:%S")
     model = safe(row.model) + (f"/{safe(row.provider)}" if row.provider else "")

@@ -30,7 +30,7 @@ import msgspec
 from ...row import ACCEPTED, INFRA_ERROR
 from ..sources import parallel
 from ..sources.rows import Tally
-from ..sources.rules import Row
+from ..sources.rules import DecodedRow
 from ..sources.window import Window
 from . import intervals
 from .cost import Prices, utc_day
@@ -121,7 +121,7 @@ class Bucket:
     # Accepted sessions by the iterations they took.
     accepted_at: defaultdict[int, float] = field(default_factory=floats)
 
-    def add(self, row: Row, weight: float) -> None:
+    def add(self, row: DecodedRow, weight: float) -> None:
         self.rows += 1
         square = weight * weight
         self.sessions += weight
@@ -316,7 +316,7 @@ class SideData:
     first: datetime.datetime | None = None
     last: datetime.datetime | None = None
 
-    def add(self, row: Row, weight: float, prices: Prices | None = None) -> None:
+    def add(self, row: DecodedRow, weight: float, prices: Prices | None = None) -> None:
         self.overall.add(row, weight)
         bucket = self.kinds.get(row.kind)
         if bucket is None:
@@ -375,7 +375,7 @@ class CompareData:
         self.__dict__.update(state)
         self.__post_init__()
 
-    def add(self, row: Row, weight: float) -> None:
+    def add(self, row: DecodedRow, weight: float) -> None:
         if self._on_baseline(row):
             self.baseline.add(row, weight, self.prices)
         if self._on_candidate(row):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..sources.rules import Row
+from ..sources.rules import DecodedRow
 
 _VARIABLE = re.compile(r"[0-9a-fA-F]{8,}|\d+(?:\.\d+)?")
 
@@ -55,7 +55,7 @@ class ErrorGroups:
     _number_of_label: dict[tuple[str, str], int] = field(default_factory=dict)
     _number_of_message: dict[tuple[str, str], int] = field(default_factory=dict)
 
-    def add(self, row: Row, weight: float) -> None:
+    def add(self, row: DecodedRow, weight: float) -> None:
         """Count the errors of one row."""
         seen: list[int] = []
         for attempt in row.attempts or ():

@@ -17,7 +17,7 @@ from typing import NamedTuple, TypeVar
 
 from ..sources import parallel
 from ..sources.rows import Tally
-from ..sources.rules import Row
+from ..sources.rules import DecodedRow
 from ..sources.window import Window
 from .errors import ErrorGroups
 from .stats import PERCENTILES, Summary, add_tables, floats, percentile
@@ -58,7 +58,7 @@ class ReportData:
     _retried_floor: int = -1
     _slowest_floor: int = -1
 
-    def add(self, row: Row, weight: float = 1.0) -> None:
+    def add(self, row: DecodedRow, weight: float = 1.0) -> None:
         self.summary.add(row, weight)
         self.errors.add(row, weight)
         verdict = row.final_verdict
@@ -82,7 +82,7 @@ class ReportData:
         for slow in other.slowest:
             _push(self.slowest, slow, self.top)
 
-    def _rank(self, row: Row, moment: datetime.datetime) -> None:
+    def _rank(self, row: DecodedRow, moment: datetime.datetime) -> None:
         order = -(self.first_row_number + self._ranked)
         self._ranked += 1
         brief = Brief(

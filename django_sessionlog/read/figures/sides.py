@@ -14,7 +14,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..sources.rules import Row
+from ..sources.rules import DecodedRow
 from ..sources.window import Window
 
 FIELDS = ("model", "provider", "daemon", "kind")
@@ -30,14 +30,14 @@ class Side:
     window: Window = field(default_factory=Window)
     values: tuple[tuple[str, frozenset[str]], ...] = ()
 
-    def test(self) -> Callable[[Row], bool]:
+    def test(self) -> Callable[[DecodedRow], bool]:
         """Whether a row is on this side."""
         inside = self.window.test()
         values = self.values
         if inside is None and not values:
             return lambda row: True
 
-        def on_side(row: Row) -> bool:
+        def on_side(row: DecodedRow) -> bool:
             if inside is not None and not inside(row):
                 return False
             return all(getattr(row, name) in allowed for name, allowed in values)

@@ -25,7 +25,7 @@ from typing import Any
 import msgspec
 
 from ...row import ACCEPTED, VERDICTS
-from ..sources.rules import Row
+from ..sources.rules import DecodedRow
 from .cost import Prices
 from .usage import UsageFigures, usage_json
 
@@ -91,7 +91,7 @@ class Summary:
     roster_by_kind: defaultdict[str, list[float]] = field(default_factory=lambda: defaultdict(_three))
     usage: UsageFigures = field(default_factory=UsageFigures)
 
-    def add(self, row: Row, weight: float = 1.0) -> None:
+    def add(self, row: DecodedRow, weight: float = 1.0) -> None:
         """Count one row; ``weight`` is ``row.weight`` (passed in: it is asked once per row)."""
         self.rows += 1
         self.sessions += weight

@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from ...row import ACCEPTED
-from ..sources.rules import Row, TokenUsage
+from ..sources.rules import DecodedRow, TokenUsage
 from .cost import Prices, utc_day
 
 # The sums kept per group, in this order.
@@ -40,7 +40,7 @@ class UsageFigures:
     groups: dict[Group, list[float]] = field(default_factory=dict)
     rows: int = 0
 
-    def add(self, row: Row, weight: float) -> None:
+    def add(self, row: DecodedRow, weight: float) -> None:
         """Count a row that carries usage (the caller has checked that it does).
 
         Millions of rows pass here, so the sums are updated by literal index

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from .files import seekable
 from .parts import Part, split
 from .rows import Tally, iter_rows
-from .rules import Row
+from .rules import DecodedRow
 from .window import Window
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ PART_STRIDE = 1 << 40
 
 
 class Figures(Protocol):
-    def add(self, row: Row, weight: float) -> None: ...
+    def add(self, row: DecodedRow, weight: float) -> None: ...
 
     def merge(self, other: Self) -> None: ...
 

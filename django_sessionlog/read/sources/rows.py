@@ -16,7 +16,7 @@ from typing import NamedTuple
 from ...row import SCHEMA_VERSION
 from .files import READ_ERRORS, open_log
 from .parts import Part, lines_in
-from .rules import CUT_SHORT, InvalidRow, OtherSchema, Row, decode_row
+from .rules import CUT_SHORT, DecodedRow, InvalidRow, OtherSchema, decode_row
 
 TORN = "torn write: the last line has no newline and is not complete JSON"
 
@@ -62,7 +62,7 @@ class Tally:
                 self.unreadable.append(entry)
 
 
-def problems_of(line: bytes, strict: bool = False) -> tuple[Row | None, list[str]]:
+def problems_of(line: bytes, strict: bool = False) -> tuple[DecodedRow | None, list[str]]:
     """The row on a line, or the problems that keep it from being one.
 
     ``(None, [])`` means a row of another schema: skipped, not an error
@@ -80,7 +80,7 @@ def problems_of(line: bytes, strict: bool = False) -> tuple[Row | None, list[str
         return None, exc.problems
 
 
-def counted(line: bytes, tally: Tally, strict: bool = False) -> tuple[Row | None, list[str]]:
+def counted(line: bytes, tally: Tally, strict: bool = False) -> tuple[DecodedRow | None, list[str]]:
     """``problems_of`` the line, counted in ``tally``: the one place a line is counted, for every reader."""
     row, problems = problems_of(line, strict)
     tally.lines += 1
@@ -100,7 +100,7 @@ def iter_rows(
     on_problem: ProblemCallback | None = None,
     on_line: Callable[[int], None] | None = None,
     strict: bool = False,
-) -> Iterator[tuple[str, int, bytes, Row]]:
+) -> Iterator[tuple[str, int, bytes, DecodedRow]]:
     """(file, line number, raw line, row) of every valid v1 row, counting the rest in ``tally``.
 
     A file that cannot be opened or read to the end is recorded in

@@ -1,7 +1,9 @@
 """What a reader accepts as a ``session.iterate.v1`` row.
 
-``Row`` states the row's keys (``..row.KEYS``: the same names, order and
-optionality, which a test checks) with the Python types a reader checks.
+``DecodedRow`` (a row as a reader decodes it; the writer's plain dict is
+``write.encoding.Row``) states the row's keys (``..row.KEYS``: the same
+names, order and optionality, which a test checks) with the Python types a
+reader checks.
 ``validate`` decodes lines into it and ``schema`` prints the JSON Schema
 generated from it, so the two cannot disagree.
 
@@ -75,7 +77,7 @@ class Attempt(msgspec.Struct, frozen=True, gc=False):
     usage: TokenUsage | msgspec.UnsetType = msgspec.UNSET
 
 
-class Row(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+class DecodedRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A ``session.iterate.v1`` row as readers accept it, its fields in the file's order.
 
     Not tracked by the garbage collector (``gc=False``), nor are its
@@ -113,10 +115,10 @@ class Row(msgspec.Struct, frozen=True, kw_only=True, gc=False):
         return 1.0 if rate is msgspec.UNSET else 1.0 / rate
 
 
-ROW_FIELDS: dict[str, Any] = typing.get_type_hints(Row, include_extras=True)
-REQUIRED_KEYS = tuple(f.name for f in msgspec.structs.fields(Row) if f.required)
+ROW_FIELDS: dict[str, Any] = typing.get_type_hints(DecodedRow, include_extras=True)
+REQUIRED_KEYS = tuple(f.name for f in msgspec.structs.fields(DecodedRow) if f.required)
 
-_decoder = msgspec.json.Decoder(Row)
+_decoder = msgspec.json.Decoder(DecodedRow)
 
 #: What a full disk leaves in the middle of a file: the first part of a row.
 CUT_SHORT = "not JSON: the line ends before its JSON does (the start of a row cut short?)"
@@ -139,7 +141,7 @@ class InvalidRow(Exception):
         self.problems = problems
 
 
-def decode_row(line: bytes) -> Row:
+def decode_row(line: bytes) -> DecodedRow:
     """The row on one line, or ``OtherSchema`` or ``InvalidRow``.
 
     The fast path is one msgspec decode plus the one rule a type cannot
@@ -325,10 +327,10 @@ def _json_type(value: Any) -> str:
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a row, generated from ``Row``, its notes from ``row.KEYS``."""
-    generated = msgspec.json.schema(Row)
+    """The JSON Schema (draft 2020-12) of a row, generated from ``DecodedRow``, its notes from ``row.KEYS``."""
+    generated = msgspec.json.schema(DecodedRow)
     definitions = generated["$defs"]
-    row = definitions.pop("Row")
+    row = definitions.pop("DecodedRow")
     row["properties"]["schema"]["const"] = SCHEMA_VERSION
     described = (
         (KEYS, row["properties"]),

@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .rules import Row
+from .rules import DecodedRow
 
 UTC = datetime.timezone.utc
 
@@ -28,7 +28,7 @@ class Window:
     def __contains__(self, moment: datetime.datetime) -> bool:
         return (self.since is None or moment >= self.since) and (self.until is None or moment < self.until)
 
-    def test(self) -> Callable[[Row], bool] | None:
+    def test(self) -> Callable[[DecodedRow], bool] | None:
         """Whether a row is in the window, or None when every row is (nothing to test per row)."""
         if not self.bounded:
             return None

@@ -21,7 +21,7 @@ from typing import IO
 
 from ..sources.files import open_log
 from ..sources.rows import CUT, Problem, Tally, iter_rows
-from ..sources.rules import Row
+from ..sources.rules import DecodedRow
 from ..sources.window import Window
 from .duckdb_sql import DEFAULT_MAXIMUM_OBJECT_SIZE
 
@@ -113,7 +113,7 @@ def _note(dropped: list[Problem], on_copy: Callable[[], None] | None, problem: P
 def _read(
     name: str,
     staged: Staged,
-    inside: Callable[[Row], bool] | None,
+    inside: Callable[[DecodedRow], bool] | None,
     on_problem: Callable[[Problem], None],
     out: IO[bytes] | None = None,
 ) -> int:
