@@ -2,7 +2,7 @@
 two retry curves side by side, and the tables of every metric.
 
 What every page shares (nothing from the network, escaping, the CSP,
-trace links) is in ``pages``.
+trace links) is in ``shared``.
 """
 
 from __future__ import annotations

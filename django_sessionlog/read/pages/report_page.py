@@ -1,7 +1,7 @@
 """The report as one self-contained HTML page: its figures, tables and inline SVG charts.
 
 What every page shares (nothing from the network, escaping, the CSP,
-trace links) is in ``pages``.
+trace links) is in ``shared``.
 """
 
 from __future__ import annotations
