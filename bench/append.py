@@ -50,7 +50,7 @@ from django_sessionlog import (
 )
 from django_sessionlog.jsonl import encode_line
 from django_sessionlog.write.encoding import as_row
-from django_sessionlog.write.scrub import scrub_record
+from django_sessionlog.write.scrub_policy import scrub_record
 from django_sessionlog.write.sink import _OPEN_FLAGS
 
 PROMPT = (

@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import arguments, prepare
 
-from django_sessionlog.read import parallel
-from django_sessionlog.read.report import ReportData
-from django_sessionlog.read.window import Window
+from django_sessionlog.read.figures.report import ReportData
+from django_sessionlog.read.sources import parallel
+from django_sessionlog.read.sources.window import Window
 
 SIZES_MB = (1, 4, 16, 64, 128, 256, 512, 1024)
 

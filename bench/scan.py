@@ -38,7 +38,7 @@ from common import strings_in  # noqa: E402
 from django.core.management import CommandError, call_command  # noqa: E402
 
 from django_sessionlog import scrubbing  # noqa: E402
-from django_sessionlog.read.rows import Tally, iter_rows  # noqa: E402
+from django_sessionlog.read.sources.rows import Tally, iter_rows  # noqa: E402
 
 
 def timed(rows: int, work: Callable[[], object]) -> float:

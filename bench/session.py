@@ -42,13 +42,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from django_sessionlog import (
-    AttemptStatus,
-    IterateAttempt,
-    IterateRequest,
-    IterateResponse,
-    iterate_session,
-)
+from django_sessionlog import AttemptStatus, IterateAttempt, IterateRequest, IterateResponse, iterate_session
 from django_sessionlog.testing import capture_sessions
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

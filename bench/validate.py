@@ -36,7 +36,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from django_sessionlog.read.rules import json_schema  # noqa: E402
+from django_sessionlog.read.sources.rules import json_schema  # noqa: E402
 
 
 def timed(rows: int, work: Callable[[], object]) -> float:

@@ -17,7 +17,7 @@ class SessionLogConfig(AppConfig):
         # Wiring only: nothing here touches the disk (the sink opens its
         # file on the first row), so start-up never fails on the log.
         from .checks import system_check
-        from .write import configured, receivers, scrub
+        from .write import configured, receivers, scrub_policy
         from .write.signals import iterate_finished
 
         checks.register(system_check)
@@ -32,7 +32,7 @@ class SessionLogConfig(AppConfig):
             dispatch_uid="django_sessionlog.log_finished_session",
         )
         setting_changed.connect(configured.reset, dispatch_uid="django_sessionlog.reset")
-        setting_changed.connect(scrub.reset, dispatch_uid="django_sessionlog.reset_scrubber")
+        setting_changed.connect(scrub_policy.reset, dispatch_uid="django_sessionlog.reset_scrubber")
 
 
 def _first_use(**kwargs: Any) -> None:

@@ -226,7 +226,7 @@ def _check_otel_spans(value: bool) -> list[CheckMessage]:
 
 def _check_prices(value: Mapping[Any, Any]) -> list[CheckMessage]:
     # The rule lives with the prices (read/cost.py), imported only when checked.
-    from .read.cost import price_problems
+    from .read.figures.cost import price_problems
 
     problems = price_problems(value)
     unknown = [p for p in problems if "unknown price keys" in p or "lacks" in p or "not a model" in p]

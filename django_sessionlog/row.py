@@ -3,9 +3,9 @@
 Its keys in the order the file writes them, which may be left out and
 when, which may be null, the limits and the sets of verdicts. Everything
 else takes these facts from here: the writer's key order and omissions
-(``write/encoding.py``), the reader's rules (``read/rules.py``, whose Struct
+(``write/encoding.py``), the reader's rules (``read/sources/rules.py``, whose Struct
 is checked against this table), the DuckDB and Parquet columns
-(``read/columns.py``), the JSON Schema and the tests' key order. Pure data:
+(``read/sql/columns.py``), the JSON Schema and the tests' key order. Pure data:
 no Django, no files.
 """
 

@@ -8,13 +8,7 @@ from typing import Any
 
 import pytest
 
-from django_sessionlog import (
-    AttemptStatus,
-    IterateAttempt,
-    IterateFailure,
-    IterateRequest,
-    IterateResponse,
-)
+from django_sessionlog import AttemptStatus, IterateAttempt, IterateFailure, IterateRequest, IterateResponse
 
 from . import needs
 from .otel import spans  # noqa: F401 (the fixture, for every test module)

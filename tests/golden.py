@@ -7,13 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from django_sessionlog import (
-    AttemptStatus,
-    IterateAttempt,
-    IterateFailure,
-    IterateRequest,
-    IterateResponse,
-)
+from django_sessionlog import AttemptStatus, IterateAttempt, IterateFailure, IterateRequest, IterateResponse
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 #: Where the copy came from: the steering repository's shared folder, beside a clone.

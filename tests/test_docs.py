@@ -28,7 +28,7 @@ from django.test import override_settings
 from django_sessionlog import conf
 from django_sessionlog.checks import check_settings
 from django_sessionlog.management.commands.sessionlog import Command
-from django_sessionlog.read.rules import decode_row
+from django_sessionlog.read.sources.rules import decode_row
 from django_sessionlog.testing import capture_sessions
 
 from . import readme
@@ -303,3 +303,13 @@ def test_the_changelog_is_in_keep_a_changelog_form() -> None:
         else:
             assert title in kinds, title
     assert "keepachangelog.com" in text
+
+
+def test_the_changelog_says_only_what_a_user_sees() -> None:
+    """Entries are list items under a kind; no issue numbers, spec sections, benchmarks or test files."""
+    text = (readme.ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    releases = text[text.index("## [Unreleased]") :]
+    for block in re.split(r"\n\s*\n", releases):
+        first = block.strip().splitlines()[0] if block.strip() else "#"
+        assert first.startswith(("#", "- ")), first
+    assert re.findall(r"\bissues? \d+|\bSPEC\b|SPEC\.md|bench/|tests/", releases, re.IGNORECASE) == []

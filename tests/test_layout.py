@@ -2,9 +2,10 @@
 
 ``write/`` runs inside a request and must never fail it: it imports neither
 the read side nor the commands (nor DuckDB, REST framework or templates).
-``read/`` never imports the write path. The modules both share (the row,
-paths, the JSON encoder, the scrubbing detectors, tracing) import nothing of
-either. OpenTelemetry is imported by ``tracing.py`` alone, so it stays
+``read/`` never imports the write path, and its stages (``sources`` ->
+``figures`` -> ``pages``; ``sources`` -> ``sql``) import only earlier ones.
+The modules both share (the row, paths, the JSON encoder, the scrubbing
+detectors, tracing) import nothing of either. OpenTelemetry is imported by ``tracing.py`` alone, so it stays
 optional in one place; likewise instructor by ``contrib/instructor.py`` and
 pydantic-ai by ``contrib/pydantic_ai.py``, each library's one adapter.
 """
@@ -44,14 +45,14 @@ RULES = [
         "write",
         [
             "django_sessionlog.read",
-            "django_sessionlog.commands",
+            "django_sessionlog.subcommands",
             "duckdb",
             "rest_framework",
             "django.template",
             "django_sessionlog.contrib",
         ],
     ),
-    ("read", ["django_sessionlog.write", "django_sessionlog.commands", "rest_framework"]),
+    ("read", ["django_sessionlog.write", "django_sessionlog.subcommands", "rest_framework"]),
     ("row.py", ["django_sessionlog.write", "django_sessionlog.read", "django", "django_sessionlog.conf"]),
     ("paths.py", ["django_sessionlog.write", "django_sessionlog.read", "django"]),
     ("jsonl.py", ["django_sessionlog.write", "django_sessionlog.read", "django", "django_sessionlog.row"]),
@@ -62,19 +63,37 @@ RULES = [
         [
             "django_sessionlog.write",
             "django_sessionlog.read",
-            "django_sessionlog.commands",
+            "django_sessionlog.subcommands",
             "django_sessionlog.conf",
             "django",
         ],
     ),
-    ("commands", ["django_sessionlog.write", "rest_framework"]),
+    ("subcommands", ["django_sessionlog.write", "rest_framework"]),
+    # The read path's stages, in order: a stage never imports a later one, and
+    # the two ends (the pages, SQL and Parquet) never import each other.
+    (
+        "read/sources",
+        [
+            "django_sessionlog.read.figures",
+            "django_sessionlog.read.pages",
+            "django_sessionlog.read.sql",
+            "django.template",
+            "duckdb",
+        ],
+    ),
+    (
+        "read/figures",
+        ["django_sessionlog.read.pages", "django_sessionlog.read.sql", "django.template", "duckdb"],
+    ),
+    ("read/pages", ["django_sessionlog.read.sql", "duckdb"]),
+    ("read/sql", ["django_sessionlog.read.figures", "django_sessionlog.read.pages", "django.template"]),
     # What both adapters share imports neither library.
     ("contrib/recording.py", ["instructor", "pydantic_ai", "openai", "django_sessionlog.read"]),
     # A host's production code may import the capture helper: never the test runner.
     ("testing.py", ["pytest", "_pytest"]),
     (
         "tracing.py",
-        ["django_sessionlog.write", "django_sessionlog.read", "django_sessionlog.commands", "django"],
+        ["django_sessionlog.write", "django_sessionlog.read", "django_sessionlog.subcommands", "django"],
     ),
 ]
 

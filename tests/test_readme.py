@@ -17,7 +17,7 @@ from django.test import override_settings
 
 from django_sessionlog import IterateRequest, IterateResponse, iterate_finished, scrubbing
 from django_sessionlog.checks import check_settings
-from django_sessionlog.read.pages import trace_link
+from django_sessionlog.read.pages.shared import trace_link
 from django_sessionlog.testing import capture_sessions
 
 from . import readme

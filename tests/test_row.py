@@ -10,7 +10,8 @@ import msgspec
 import pytest
 
 from django_sessionlog import SessionAttemptRecord, SessionRecord, Usage, row
-from django_sessionlog.read import columns, rules
+from django_sessionlog.read.sources import rules
+from django_sessionlog.read.sql import columns
 from django_sessionlog.write.encoding import as_row
 
 from .logs import KEY_NAMES
@@ -73,7 +74,7 @@ def test_the_writers_record_has_the_tables_keys_in_order() -> None:
 
 
 def test_the_readers_struct_has_the_tables_keys_in_order_required_as_the_table_says() -> None:
-    for struct, keys in ((rules.Row, row.KEYS), (rules.Attempt, row.ATTEMPT_KEYS)):
+    for struct, keys in ((rules.DecodedRow, row.KEYS), (rules.Attempt, row.ATTEMPT_KEYS)):
         fields = msgspec.structs.fields(struct)
         assert [f.name for f in fields] == [k.name for k in keys]
         assert [f.required for f in fields] == [k.required for k in keys]

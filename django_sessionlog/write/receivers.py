@@ -22,7 +22,7 @@ from django.utils.module_loading import import_string
 
 from ..conf import conf
 from ..row import ACCEPTED
-from . import sampling, scrub
+from . import sampling, scrub_policy
 from .configured import get_session_logger
 from .records import (
     IterateFailure,
@@ -163,8 +163,8 @@ def _sampled_in(record: SessionRecord) -> bool:
 
 def _scrubbed(record: SessionRecord, raise_errors: bool) -> SessionRecord:
     try:
-        scrubber = scrub.get_scrubber()
-        return record if scrubber is None else scrub.scrub_record(record, scrubber)
+        scrubber = scrub_policy.get_scrubber()
+        return record if scrubber is None else scrub_policy.scrub_record(record, scrubber)
     except Exception:
         if raise_errors:
             raise

@@ -53,7 +53,7 @@ def checks_table() -> str:
 
 
 def schema() -> str:
-    from django_sessionlog.read.rules import json_schema
+    from django_sessionlog.read.sources.rules import json_schema
 
     return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
 

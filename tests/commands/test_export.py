@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 
 from django_sessionlog import paths
-from django_sessionlog.read.export import export_name
+from django_sessionlog.read.sql.export import export_name
 
 from ..logs import KEY_NAMES, row, sessionlog, write_log
 from .test_query import USAGE_SHOWN
@@ -197,7 +197,7 @@ def test_rows_appended_after_the_check_are_not_exported_unchecked(
 ) -> None:
     import threading
 
-    from django_sessionlog.read import export as export_module
+    from django_sessionlog.read.sql import export as export_module
 
     log = write_log(tmp_path / "live.jsonl", *day_rows("2026-11-24", *"abc"))
     checked = threading.Event()

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from django_sessionlog.read import columns
+from django_sessionlog.read.sql import columns
 
 from ..logs import DROP, KEY_NAMES, row, sessionlog, write_log
 

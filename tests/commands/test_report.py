@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from django_sessionlog.read.errors import error_group
+from django_sessionlog.read.figures.errors import error_group
 
 from ..browser import load, measure
 from ..logs import DROP, row, sessionlog, write_log

@@ -110,7 +110,7 @@ def test_invalid_lines_and_a_row_being_written_are_not_shown(tmp_path: Path) -> 
 
 
 def test_reading_the_last_rows_does_not_read_the_whole_file(tmp_path: Path) -> None:
-    from django_sessionlog.read import backwards
+    from django_sessionlog.read.sources import backwards
 
     log = write_log(tmp_path / "s.jsonl", *rows(20_000))
     with open(log, "rb") as handle:

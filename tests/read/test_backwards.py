@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 import random
 
-from django_sessionlog.read.backwards import lines_from_end
+from django_sessionlog.read.sources.backwards import lines_from_end
 
 
 def test_lines_from_end_gives_every_line_last_first_for_any_block_size() -> None:

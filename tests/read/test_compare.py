@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from django_sessionlog.read import compare
-from django_sessionlog.read.compare import Bucket, CompareData, compare_buckets
-from django_sessionlog.read.sides import BadSide, Side, parse_side
-from django_sessionlog.read.window import Window
+from django_sessionlog.read.figures import compare
+from django_sessionlog.read.figures.compare import Bucket, CompareData, compare_buckets
+from django_sessionlog.read.figures.sides import BadSide, Side, parse_side
+from django_sessionlog.read.sources.window import Window
 
 from ..logs import DROP, row, write_log
 
@@ -238,7 +238,7 @@ def test_a_bad_side_says_why(text: str, message: str) -> None:
 def test_terms_of_one_field_are_either_and_different_fields_are_both() -> None:
     side = parse_side("model=a, model=b ,kind=fill,2026-11-01..2026-11-08", when)
     test = side.test()
-    from django_sessionlog.read.rules import decode_row
+    from django_sessionlog.read.sources.rules import decode_row
 
     def as_row(**changes: Any) -> Any:
         return decode_row(json.dumps(row(**{"timestamp": "2026-11-03T00:00:00Z", **changes})).encode())

@@ -9,7 +9,7 @@ from typing import Any
 import genai_prices
 import pytest
 
-from django_sessionlog.read.cost import Price, Prices
+from django_sessionlog.read.figures.cost import Price, Prices
 
 DAY = datetime.date(2026, 11, 20)
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from django_sessionlog.read.files import NoFiles, expand, unopenable
+from django_sessionlog.read.sources.files import NoFiles, expand, unopenable
 
 from ..logs import write_log
 

@@ -5,7 +5,7 @@ import threading
 import time
 from pathlib import Path
 
-from django_sessionlog.read.follow import follow
+from django_sessionlog.read.sources.follow import follow
 
 
 class Collector:

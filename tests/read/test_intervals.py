@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from django_sessionlog.read import intervals
+from django_sessionlog.read.figures import intervals
 
 
 def test_wilson_matches_the_published_value_and_never_collapses_at_0_or_1() -> None:
@@ -119,7 +119,7 @@ def test_the_bootstrap_covers_the_true_difference_of_duration_percentiles(q: flo
 
 
 def _usage_bucket(rng: random.Random, n: int, accept: float, tokens: float, weight_of_accepted: float) -> Any:
-    from django_sessionlog.read.compare import Bucket
+    from django_sessionlog.read.figures.compare import Bucket
 
     bucket = Bucket()
     for _ in range(n):
@@ -134,7 +134,7 @@ def _usage_bucket(rng: random.Random, n: int, accept: float, tokens: float, weig
 @pytest.mark.parametrize("weight", [1.0, 4.0], ids=["plain", "sampled"])
 def test_the_usage_metrics_cover_the_true_difference_95_percent_of_the_time(weight: float) -> None:
     """Tokens per session (Welch) and cost per accepted session (linearized ratio), skewed costs."""
-    from django_sessionlog.read.compare import _usage_values
+    from django_sessionlog.read.figures.compare import _usage_values
 
     rng = random.Random(11)
     (accept_b, tokens_b), (accept_c, tokens_c) = (0.8, 1_000.0), (0.7, 1_200.0)

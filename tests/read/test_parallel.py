@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from django_sessionlog.read import parallel
-from django_sessionlog.read.parallel import start_method_for_workers
-from django_sessionlog.read.report import gather
+from django_sessionlog.read.figures.report import gather
+from django_sessionlog.read.sources import parallel
+from django_sessionlog.read.sources.parallel import start_method_for_workers
 
 from ..logs import REPO
 from .test_report import figures, varied_log
@@ -53,7 +53,7 @@ def test_a_single_threaded_process_keeps_pythons_default_start_method(
 THREADED_HOST = """
 import sys, threading
 sys.path.insert(0, sys.argv[2])
-from django_sessionlog.read.report import gather
+from django_sessionlog.read.figures.report import gather
 stop = threading.Event()
 threading.Thread(target=stop.wait).start()   # a web worker's other threads
 data, tally = gather([sys.argv[1]], workers=2, parallel_from=0)

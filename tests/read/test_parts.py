@@ -4,7 +4,7 @@ import io
 import itertools
 from pathlib import Path
 
-from django_sessionlog.read.parts import Part, lines_in, split
+from django_sessionlog.read.sources.parts import Part, lines_in, split
 
 from ..logs import write_log
 from .test_report import varied_log

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from django_sessionlog.read.errors import ErrorGroups
-from django_sessionlog.read.parts import split
-from django_sessionlog.read.report import ReportData, gather
-from django_sessionlog.read.rows import Tally
-from django_sessionlog.read.rules import Row, decode_row
+from django_sessionlog.read.figures.errors import ErrorGroups
+from django_sessionlog.read.figures.report import ReportData, gather
+from django_sessionlog.read.sources.parts import split
+from django_sessionlog.read.sources.rows import Tally
+from django_sessionlog.read.sources.rules import DecodedRow, decode_row
 
 from ..logs import DROP, line, row, write_log
 
@@ -214,7 +214,7 @@ def test_errors_past_the_group_limit_are_counted_as_overflow(distinct: int, over
     assert groups.overflow == overflow
 
 
-def decoded(**changes: Any) -> Row:
+def decoded(**changes: Any) -> DecodedRow:
     return decode_row(line(row(**changes)))
 
 

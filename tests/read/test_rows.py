@@ -3,7 +3,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from django_sessionlog.read.rows import Problem, Tally, iter_rows
+from django_sessionlog.read.sources.rows import Problem, Tally, iter_rows
 
 from ..logs import line, row, write_log
 

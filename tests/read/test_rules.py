@@ -6,7 +6,7 @@ import pytest
 
 from django_sessionlog import SessionRecord
 from django_sessionlog.jsonl import encode_line
-from django_sessionlog.read.rules import InvalidRow, decode_row, without_deep_values
+from django_sessionlog.read.sources.rules import InvalidRow, decode_row, without_deep_values
 from django_sessionlog.write.encoding import as_row
 
 

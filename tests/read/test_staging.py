@@ -7,9 +7,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from django_sessionlog.read import rows as rows_module
-from django_sessionlog.read import rules, sql, staging
-from django_sessionlog.read.staging import stage
+from django_sessionlog.read.sources import rows as rows_module
+from django_sessionlog.read.sources import rules
+from django_sessionlog.read.sql import duckdb_sql, staging
+from django_sessionlog.read.sql.staging import stage
 
 from ..logs import line, row, write_log
 
@@ -36,7 +37,7 @@ def test_a_row_appended_half_written_while_duckdb_reads_does_not_fail_the_query(
     staged = stage([str(log)], str(folder))
     with open(log, "ab") as out:  # the service writes on after the check
         out.write(json.dumps(row(session_id="b")).encode() + b"\n" + json.dumps(row()).encode()[:40])
-    select = sql.read_json_sql(staged.files, staged.maximum_object_size)
+    select = duckdb_sql.read_json_sql(staged.files, staged.maximum_object_size)
     assert duckdb.connect().sql(f"SELECT session_id FROM ({select}) ORDER BY 1").fetchall() == [
         ("a",),
         ("b",),
@@ -113,7 +114,7 @@ def test_a_log_whose_only_bad_lines_are_rows_cut_short_is_read_in_place(tmp_path
     staged = stage([str(log)], str(tmp_path))
     assert staged.files == [str(log)]
     assert (staged.tally.invalid, staged.tally.torn) == (2, 1)
-    select = sql.read_json_sql(staged.files, staged.maximum_object_size)
+    select = duckdb_sql.read_json_sql(staged.files, staged.maximum_object_size)
     assert duckdb.connect().sql(f"SELECT session_id FROM ({select})").fetchall() == [("a",), ("b",)]
 
 
@@ -140,5 +141,5 @@ def test_a_dirty_gz_log_is_copied_from_its_decompressed_lines(tmp_path: Path) ->
     staged = stage([str(log)], str(tmp_path))
     [copy] = staged.files
     assert Path(copy).read_bytes() == b"".join(valid)
-    select = sql.read_json_sql(staged.files, staged.maximum_object_size)
+    select = duckdb_sql.read_json_sql(staged.files, staged.maximum_object_size)
     assert duckdb.connect().sql(f"SELECT count(*) FROM ({select})").fetchall() == [(200,)]

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django_sessionlog.read.stats import percentile
+from django_sessionlog.read.figures.stats import percentile
 
 
 def test_percentile_is_the_nearest_rank_of_the_counted_values() -> None:

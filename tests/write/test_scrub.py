@@ -18,7 +18,7 @@ from django_sessionlog import (
     iterate_finished,
 )
 from django_sessionlog.testing import capture_sessions
-from django_sessionlog.write import scrub
+from django_sessionlog.write import scrub_policy
 
 from .. import roster
 from ..conftest import read_rows
@@ -89,9 +89,9 @@ def test_secrets_off_writes_them_as_they_are() -> None:
 
 def test_nothing_to_do_builds_no_scrubber() -> None:
     with override_settings(SESSIONLOG={"SCRUB": {"SECRETS": False, "KEYS": []}}):
-        assert scrub.get_scrubber() is None
+        assert scrub_policy.get_scrubber() is None
     with override_settings(SESSIONLOG={"SCRUB": {"SECRETS": False, "KEYS": [], "PII": ["email"]}}):
-        assert scrub.get_scrubber() is not None
+        assert scrub_policy.get_scrubber() is not None
 
 
 def test_patterns_of_the_team_own_are_scrubbed() -> None:
@@ -119,7 +119,7 @@ def test_a_row_sampling_drops_is_never_scrubbed(monkeypatch: pytest.MonkeyPatch)
         calls.append(record)
         return record
 
-    monkeypatch.setattr(scrub, "scrub_record", counted)
+    monkeypatch.setattr(scrub_policy, "scrub_record", counted)
     with override_settings(SESSIONLOG={"SAMPLE_RATES": {"fill": 0.0}}), capture_sessions() as rows:
         finish()
     assert rows == []
@@ -149,7 +149,7 @@ def test_scrubbing_that_raises_fails_closed_with_a_warning(
     def explode(*args: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(scrub, "scrub_record", explode)
+    monkeypatch.setattr(scrub_policy, "scrub_record", explode)
     log = tmp_path / "s.jsonl"
     with override_settings(SESSIONLOG={"PATH": str(log)}), caplog.at_level(logging.WARNING):
         finish("a prompt", error="an error", artifact={"k": "v"})
@@ -161,7 +161,7 @@ def test_scrubbing_that_raises_fails_closed_with_a_warning(
 
 
 def test_scrubbing_that_raises_raises_with_raise_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(scrub, "scrub_record", lambda *args: 1 / 0)
+    monkeypatch.setattr(scrub_policy, "scrub_record", lambda *args: 1 / 0)
     with (
         override_settings(SESSIONLOG={"RAISE_ERRORS": True}),
         capture_sessions(),
@@ -191,15 +191,15 @@ def test_a_setting_the_scrubber_cannot_use_fails_closed_instead_of_writing_secre
 def test_the_scrubber_is_built_once_per_configuration() -> None:
     setting: dict[str, Any] = {"PII": ["email"]}
     with override_settings(SESSIONLOG={"SCRUB": setting}):
-        first = scrub.get_scrubber()
-        assert scrub.get_scrubber() is first
+        first = scrub_policy.get_scrubber()
+        assert scrub_policy.get_scrubber() is first
         setting["PII"].append("card")  # an edit in place is noticed too
-        second = scrub.get_scrubber()
+        second = scrub_policy.get_scrubber()
         assert second is not first
         assert second is not None
         assert "card" in second.names
     with override_settings(SESSIONLOG={"SCRUB": {"PII": ["email"]}}):
-        assert scrub.get_scrubber() is not second
+        assert scrub_policy.get_scrubber() is not second
 
 
 def test_a_failure_with_history_is_scrubbed(tmp_path: Path) -> None:

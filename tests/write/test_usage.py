@@ -18,7 +18,7 @@ from django_sessionlog import (
     build_session_record,
 )
 from django_sessionlog.jsonl import encode_line
-from django_sessionlog.read.rules import InvalidRow, decode_row
+from django_sessionlog.read.sources.rules import InvalidRow, decode_row
 from django_sessionlog.write.encoding import as_row
 
 from ..logs import KEY_NAMES

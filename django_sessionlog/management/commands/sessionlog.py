@@ -11,7 +11,19 @@ from django.core.management import BaseCommand, CommandError
 from django.core.management.base import CommandParser
 
 from ... import __version__
-from ...commands import Subcommand, compare, export, prune, query, report, scan, schema, stats, tail, validate
+from ...subcommands import (
+    Subcommand,
+    compare,
+    export,
+    prune,
+    query,
+    report,
+    scan,
+    schema,
+    stats,
+    tail,
+    validate,
+)
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "validate": validate,

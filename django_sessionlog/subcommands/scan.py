@@ -1,0 +1,160 @@
+"""Look for secrets and personal data in existing logs, with the detectors the receiver scrubs with.
+
+Each finding is printed as FILE:LINE: NAME in FIELD, FIELD being prompt,
+attempts[N].error or artifact.PATH, and never the text found; a summary
+goes to stderr. The built-in secrets are always looked for, whatever
+SCRUB['SECRETS'] says (a log written before scrubbing, or by another
+writer, is what this is for), with SCRUB's PII, PATTERNS and KEYS and the
+--pii named here. Lines that are not valid rows are skipped and counted
+(validate names them). Exit status: 0 nothing found, 1 something found, 2
+a file could not be read or the arguments or settings are wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import operator
+from typing import Any
+
+from django.core.management import BaseCommand, CommandError
+
+from .. import scrubbing
+from ..conf import conf
+from ..read.formatting import plural
+from ..read.sources import files as log_files
+from ..read.sources.rows import Tally, iter_rows
+from ..read.sources.rules import DEEP, deep_values
+from . import INVALID
+from .arguments import add_files_argument, resolve_files, setting_error
+from .output import Progress, report_unreadable, skipped_lines, to_terminal, unreadable_error, write_json
+
+HELP = "look for secrets and personal data in logs (never printing them)"
+
+_error = operator.attrgetter("error")
+
+
+def pii_names(value: str) -> list[str]:
+    """``--pii email,card`` or ``--pii all``: detectors of personal data to add."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if names == ["all"]:
+        return list(scrubbing.PII_NAMES)
+    unknown = [name for name in names if name not in scrubbing.PII_NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a comma-separated list of {', '.join(scrubbing.PII_NAMES)} (or all)"
+        )
+    return names
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_files_argument(parser)
+    parser.add_argument(
+        "--pii",
+        type=pii_names,
+        default=[],
+        metavar="NAMES",
+        help=f"personal data to look for as well as SCRUB['PII']: {','.join(scrubbing.PII_NAMES)} or all",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per finding (never the text found), then a summary",
+    )
+
+
+def scrubber_for(extra_pii: list[str]) -> scrubbing.Scrubber:
+    """The receiver's detectors from the settings, with every secret and the PII asked for here."""
+    setting = conf.SCRUB
+    try:
+        if isinstance(setting, dict) and isinstance(setting.get("PII"), (list, tuple)):
+            setting = {**setting, "PII": [*setting["PII"], *extra_pii]}
+        return scrubbing.from_setting(setting, secrets=True)
+    except (TypeError, ValueError) as exc:
+        raise setting_error(f"SESSIONLOG['SCRUB'] cannot be used: {exc}") from None
+
+
+def run(command: BaseCommand, options: dict[str, Any]) -> None:
+    scrubber = scrubber_for(options["pii"])
+    files = resolve_files(options, readable=False)
+    as_json = options["json"]
+    tally = Tally()
+    findings = rows_with_findings = 0
+    progress = Progress(log_files.total_size(files), "scan")
+    rows = iter_rows(files, tally, on_line=progress.advance if progress.active else None)
+    look = scrubber.findings
+    for name, number, line, row in rows:
+        attempts = row.attempts
+        found = look(row.prompt, list(map(_error, attempts)) if attempts else [], row.artifact)
+        if not row.artifact and b'"artifact"' in line:
+            found = deep_artifact(scrubber, line, found)
+        elif any(len(field) > DEEP for field, _ in found):
+            found = shallow_fields(found)
+        if not found:
+            continue
+        rows_with_findings += 1
+        findings += len(found)
+        for field, kind in found:
+            if as_json:
+                write_json(
+                    command, {"type": "finding", "file": name, "line": number, "name": kind, "field": field}
+                )
+            else:
+                command.stdout.write(to_terminal(command, f"{name}:{number}: {kind} in {field}"))
+    progress.finish()
+    report_unreadable(command, tally)
+    if as_json:
+        write_json(
+            command,
+            {
+                "type": "summary",
+                "files": len(files),
+                "rows": tally.valid,
+                "findings": findings,
+                "rows_with_findings": rows_with_findings,
+                "skipped": {"invalid": tally.invalid, "torn": tally.torn, "other_schema": tally.skipped},
+                "unreadable": [{"file": name, "error": reason} for name, reason in tally.unreadable],
+            },
+        )
+    said = (
+        f"{plural(findings, 'finding')} in {plural(rows_with_findings, 'row')}"
+        if findings
+        else "nothing found"
+    )
+    left_out = skipped_lines(tally)
+    command.stderr.write(
+        f"{plural(tally.valid, 'row')} in {plural(len(files), 'file')} scanned: {said}"
+        + (f"; {left_out}" if left_out else "")
+    )
+    if tally.unreadable:
+        raise unreadable_error(tally)
+    if findings:
+        raise CommandError(
+            f"secrets or personal data in {plural(rows_with_findings, 'row')}", returncode=INVALID
+        )
+
+
+def deep_artifact(
+    scrubber: scrubbing.Scrubber, line: bytes, found: list[scrubbing.Finding]
+) -> list[scrubbing.Finding]:
+    """The findings with an artifact too deep to decode looked at as text.
+
+    The reader stands ``{}`` in for an artifact nested deeper than the
+    Python's stack lets it decode; its text is scanned whole here, so the
+    row is never passed as clean. A secret written with JSON escapes inside
+    it is not seen.
+    """
+    names = dict.fromkeys(span.name for text in deep_values(line) for span in scrubber.spans(text))
+    return found + [scrubbing.Finding("artifact", name) for name in names]
+
+
+def shallow_fields(found: list[scrubbing.Finding]) -> list[scrubbing.Finding]:
+    """The findings with each path nested more than ``DEEP`` levels said as ``artifact``.
+
+    Whether such an artifact decodes depends on the Python; it is reported
+    the same way on every one (and a path thousands of keys long helps nobody).
+    """
+    shallow = (
+        scrubbing.Finding("artifact", name) if field.count(".") + field.count("[") > DEEP else (field, name)
+        for field, name in found
+    )
+    return [scrubbing.Finding(*finding) for finding in dict.fromkeys(shallow)]
