@@ -225,7 +225,7 @@ def _check_otel_spans(value: bool) -> list[CheckMessage]:
 
 
 def _check_prices(value: Mapping[Any, Any]) -> list[CheckMessage]:
-    # The rule lives with the prices (read/cost.py), imported only when checked.
+    # The rule lives with the prices (read/figures/cost.py), imported only when checked.
     from .read.figures.cost import price_problems
 
     problems = price_problems(value)
