@@ -165,6 +165,23 @@ def _lower(text: str) -> str:
     return low
 
 
+#: GitLab's token prefixes: personal, deploy, runner, pipeline trigger, CI build, feed,
+#: OAuth app, incoming mail, agent, SCIM OAuth and feature-flag client tokens.
+_GITLAB_PREFIXES = (
+    "glpat-",
+    "gldt-",
+    "glrt-",
+    "glptt-",
+    "glcbt-",
+    "glft-",
+    "gloas-",
+    "glimt-",
+    "glagent-",
+    "glsoat-",
+    "glffct-",
+)
+
+
 #: The names a secret is assigned to, in lower case: ``password = ...``, ``API_KEY: ...``.
 ASSIGNED_NAMES = (
     "password",
@@ -400,34 +417,10 @@ def secrets() -> tuple[Detector, ...]:
             r"gl(?<![A-Za-z0-9_-]gl)(?:pat|dt|rt|ptt|ft|oas|imt|agent|soat|ffct|cbt-[0-9a-zA-Z]{1,5}_?)-?"
             r"[0-9a-zA-Z_-]{20,}",
             anchor="gl",
-            starts=(
-                "glpat-",
-                "gldt-",
-                "glrt-",
-                "glptt-",
-                "glcbt-",
-                "glft-",
-                "gloas-",
-                "glimt-",
-                "glagent-",
-                "glsoat-",
-                "glffct-",
-            ),
+            starts=_GITLAB_PREFIXES,
             tries=2,
             check=_digit_check,
-            keywords=(
-                "glpat-",
-                "gldt-",
-                "glrt-",
-                "glptt-",
-                "glcbt-",
-                "glft-",
-                "gloas-",
-                "glimt-",
-                "glagent-",
-                "glsoat-",
-                "glffct-",
-            ),
+            keywords=_GITLAB_PREFIXES,
         ),
         # SendGrid: SG., 22 key characters, a dot, 43 more.
         Detector(
