@@ -17,7 +17,15 @@ from typing import Any
 
 from . import gitleaks, prefilter
 from .catalogue import PII_NAMES, iban_checksum, luhn
-from .config import DEFAULT_KEYS, PATTERN_NAME, backtracking_problem, build, from_setting, pattern_problem, rules_problem
+from .config import (
+    DEFAULT_KEYS,
+    PATTERN_NAME,
+    backtracking_problem,
+    build,
+    from_setting,
+    pattern_problem,
+    rules_problem,
+)
 from .detector import Detector, Span
 from .engine import MARKER, Finding, Scrubbed, Scrubber, normal_key
 from .walker import CYCLE, walk

@@ -17,12 +17,13 @@ import functools
 import logging
 import math
 import re
-import tomllib
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import Any
+
+import tomllib
 
 from .detector import Detector, Span
 
@@ -131,15 +132,10 @@ def _allowed(rule: dict[str, Any]) -> Callable[[str, str], bool]:
                 pattern = _compile(regex)
             except re.error:
                 continue
-            search = pattern.search
-            parts.append(
-                (lambda secret, whole, s=search: s(whole) is not None)
-                if on_match
-                else (lambda secret, whole, s=search: s(secret) is not None)
-            )
+            parts.append(_regex_test(pattern, on_match))
         stopwords = tuple(word.lower() for word in allowlist.get("stopwords", ()))
         if stopwords:
-            parts.append(lambda secret, whole, words=stopwords: any(w in secret.lower() for w in words))
+            parts.append(_stopword_test(stopwords))
         if parts:
             tests.append((allowlist.get("condition", "OR").upper() == "AND", parts))
 
@@ -152,6 +148,21 @@ def _allowed(rule: dict[str, Any]) -> Callable[[str, str], bool]:
         return False
 
     return allowed
+
+
+def _regex_test(pattern: re.Pattern[str], on_match: bool) -> Callable[[str, str], bool]:
+    def test(secret: str, whole: str) -> bool:
+        return pattern.search(whole if on_match else secret) is not None
+
+    return test
+
+
+def _stopword_test(words: tuple[str, ...]) -> Callable[[str, str], bool]:
+    def test(secret: str, whole: str) -> bool:
+        low = secret.lower()
+        return any(word in low for word in words)
+
+    return test
 
 
 def _compile(go: str) -> re.Pattern[str]:
