@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.test import override_settings
 
@@ -9,6 +11,7 @@ from django_sessionlog import scrubbing
 from django_sessionlog.conf import conf
 from django_sessionlog.scrubbing import gitleaks
 
+from .logs import row, sessionlog, write_log
 from .needs import missing
 
 # Services no built-in detector names; each split so no scanner flags this file.
@@ -121,3 +124,16 @@ def test_rules_gitleaks_passes_the_checks() -> None:
 
     with override_settings(SESSIONLOG={"SCRUB": {"RULES": "gitleaks"}}):
         assert check_settings() == []
+
+
+def test_scan_looks_for_gitleaks_rules_with_the_flag_or_the_setting(tmp_path: Path) -> None:
+    text, name = SERVICES[1]
+    log = write_log(tmp_path / "s.jsonl", row(prompt=f"deploy with {text}"))
+    assert sessionlog("scan", str(log))[2] == 0
+    out, _, status = sessionlog("scan", "--rules", "gitleaks", str(log))
+    assert (out.splitlines(), status) == ([f"{log}:1: {name} in prompt"], 1)
+    with override_settings(SESSIONLOG={"SCRUB": {"RULES": "gitleaks"}}):
+        assert sessionlog("scan", str(log))[0].splitlines() == [f"{log}:1: {name} in prompt"]
+    _, err, status = sessionlog("scan", "--rules", "trufflehog", str(log))
+    assert status == 2
+    assert "invalid choice: 'trufflehog'" in err
