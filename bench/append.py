@@ -122,6 +122,7 @@ LONG_RESPONSE = dataclasses.replace(
 )
 DEFAULT_SCRUBBER = scrubbing.build()
 PII_SCRUBBER = scrubbing.build(pii=scrubbing.PII_NAMES)
+GITLEAKS_SCRUBBER = scrubbing.build(rules="gitleaks")
 # The obvious alternative: every pattern in one alternation, searched in each string.
 NAIVE = re.compile(
     "|".join(f"(?:{d.pattern.pattern})" for d in PII_SCRUBBER.detectors)
@@ -234,6 +235,12 @@ def receiver_path_scrubbed_pii(path: str) -> Callable[[], None]:
     return lambda: sink.append(scrub_record(build_long(), PII_SCRUBBER))
 
 
+def receiver_path_scrubbed_gitleaks(path: str) -> Callable[[], None]:
+    """The same with SCRUB['RULES'] = "gitleaks" (gitleaks' rules after the built-in secrets)."""
+    sink = SessionLogger(path)
+    return lambda: sink.append(scrub_record(build_long(), GITLEAKS_SCRUBBER))
+
+
 def receiver_path_naive(path: str) -> Callable[[], None]:
     """The same with one alternation of every pattern searched in the prompt, each error and each string."""
     sink = SessionLogger(path)
@@ -301,6 +308,7 @@ CONTENDERS: list[tuple[str, Callable[[str], Callable[[], None]]]] = [
     ("receiver path, 4,000-char prompt", receiver_path),
     ("  + default scrubbing", receiver_path_scrubbed),
     ("  + scrubbing with PII too", receiver_path_scrubbed_pii),
+    ("  + scrubbing with gitleaks' rules too", receiver_path_scrubbed_gitleaks),
     ("  + naive alternation of every pattern", receiver_path_naive),
 ]
 #: Contenders slow enough to measure on a share of the rows (1/N).
@@ -334,6 +342,7 @@ def main() -> None:
     for name in (
         "  + default scrubbing",
         "  + scrubbing with PII too",
+        "  + scrubbing with gitleaks' rules too",
         "  + naive alternation of every pattern",
     ):
         print(

@@ -357,6 +357,12 @@ def built_in() -> Engine:
     return lambda text: not scrubber.clean([text]) and bool(scrubber.spans(text))
 
 
+def built_in_with_gitleaks() -> Engine:
+    """SCRUB['RULES'] = "gitleaks": the vendored rules after the built-in detectors, as the receiver runs them."""
+    scrubber = scrubbing.build(rules="gitleaks")
+    return lambda text: not scrubber.clean([text]) and bool(scrubber.spans(text))
+
+
 def betterleaks() -> Engine:
     import betterleaks as bl
 
@@ -488,6 +494,7 @@ def main() -> None:
     prompt = prompt_of(4000)
     makers: list[tuple[str, Callable[[], Engine]]] = [
         ("built-in (django_sessionlog)", built_in),
+        ("built-in + RULES='gitleaks'", built_in_with_gitleaks),
         ("gitleaks rules in Hyperscan", lambda: hyperscan_rules(args.gitleaks)),
         ("gitleaks rules in re, keywords", lambda: keyword_rules(args.gitleaks)),
         ("gitleaks rules in RE2, keywords", lambda: re2_rules(args.gitleaks)),

@@ -33,6 +33,7 @@ The check ids, stable so that a project can silence one on purpose
 - E016 a ``PRICES`` entry with an unknown, missing or misplaced key
 - E017 a ``PRICES`` price that is negative, infinite or not a number
 - E018 a ``SCRUB['PATTERNS']`` entry that may backtrack catastrophically
+- E019 ``SCRUB['RULES']`` other than None or "gitleaks", or "gitleaks" without Hyperscan installed
 """
 
 from __future__ import annotations
@@ -316,6 +317,29 @@ def _check_keys(keys: Any) -> list[CheckMessage]:
     return errors
 
 
+def _check_rules(rules: Any) -> list[CheckMessage]:
+    problem = scrubbing.rules_problem(rules)
+    if problem:
+        return [
+            _scrub_error(
+                f"['RULES'] {problem}.",
+                "None (the default: the built-in detectors only) or 'gitleaks' (gitleaks' rules too).",
+                19,
+            )
+        ]
+    if rules is not None and not scrubbing.prefilter.available():
+        # Without the one-pass prefilter each of some 220 rules would run on every row.
+        return [
+            _scrub_error(
+                "['RULES'] is 'gitleaks', but Hyperscan is not installed: each of its rules would "
+                "run on every row.",
+                "pip install 'django-sessionlog[scrub]', or set RULES to None.",
+                19,
+            )
+        ]
+    return []
+
+
 @dataclass(frozen=True)
 class Option:
     """A key of ``SCRUB``: its default, and the check of a value (its type too)."""
@@ -331,11 +355,12 @@ SCRUB_OPTIONS: tuple[Option, ...] = (
     Option("PII", [], _check_pii),
     Option("PATTERNS", {}, _check_patterns),
     Option("KEYS", list(scrubbing.DEFAULT_KEYS), _check_keys),
+    Option("RULES", None, _check_rules),
 )
 
 
 def _check_scrub(value: Any) -> list[CheckMessage]:
-    """E010 to E014: the ``SCRUB`` dict, each key it gives in turn."""
+    """E010 to E014, E018 and E019: the ``SCRUB`` dict, each key it gives in turn."""
     if not isinstance(value, Mapping):
         return [
             _scrub_error(

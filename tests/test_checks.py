@@ -207,7 +207,7 @@ def test_an_unknown_scrub_key_is_e010_with_a_suggestion() -> None:
     [error] = errors_for({"SCRUB": {"SECRET": False}})
     assert error.id == "django_sessionlog.E010"
     assert "unknown key 'SECRET' (did you mean 'SECRETS'?)" in error.msg
-    assert error.hint == "Known keys: SECRETS, PII, PATTERNS, KEYS."
+    assert error.hint == "Known keys: SECRETS, PII, PATTERNS, KEYS, RULES."
 
 
 @pytest.mark.parametrize(

@@ -17,12 +17,24 @@ def test_defaults_apply_when_a_key_is_absent() -> None:
         assert conf.TRACE_HEADER == "X-Lakehouse-Trace-Id"
         assert conf.OTEL_SPANS is False
         assert dict(conf.SAMPLE_RATES) == {}
-        assert {"SECRETS": True, "PII": [], "PATTERNS": {}, "KEYS": list(DEFAULT_KEYS)} == conf.SCRUB
+        assert {
+            "SECRETS": True,
+            "PII": [],
+            "PATTERNS": {},
+            "KEYS": list(DEFAULT_KEYS),
+            "RULES": None,
+        } == conf.SCRUB
 
 
 def test_a_partial_scrub_dict_takes_the_defaults_for_the_keys_it_leaves_out() -> None:
     with override_settings(SESSIONLOG={"SCRUB": {"PII": ["email"]}}):
-        assert {"SECRETS": True, "PII": ["email"], "PATTERNS": {}, "KEYS": list(DEFAULT_KEYS)} == conf.SCRUB
+        assert {
+            "SECRETS": True,
+            "PII": ["email"],
+            "PATTERNS": {},
+            "KEYS": list(DEFAULT_KEYS),
+            "RULES": None,
+        } == conf.SCRUB
     with override_settings(SESSIONLOG={"SCRUB": "on"}):
         assert conf.SCRUB == "on"  # for the checks to report and the scrubber to refuse
 

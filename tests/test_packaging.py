@@ -58,6 +58,8 @@ def test_the_wheel_builds_without_a_setuptools_warning_and_holds_every_file(tmp_
     assert {
         "django_sessionlog/py.typed",
         "django_sessionlog/templates/django_sessionlog/report.html",
+        "django_sessionlog/scrubbing/rules/gitleaks.toml",
+        "django_sessionlog/scrubbing/rules/NOTICE",
     } <= names
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()

@@ -5,6 +5,7 @@
 - ``engine``: the ``Scrubber`` over texts and a row's parts;
 - ``walker``: one walk over an artifact at any depth, for all of them;
 - ``prefilter``: one Hyperscan pass over every detector's keywords, when installed;
+- ``gitleaks``: gitleaks' rule set (vendored data), opt-in as ``SCRUB['RULES']``;
 - ``config``: a ``Scrubber`` from ``SCRUB``'s parts, and their problems.
 
 Importing it compiles nothing: the settings import it for their checks.
@@ -14,9 +15,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import prefilter
+from . import gitleaks, prefilter
 from .catalogue import PII_NAMES, iban_checksum, luhn
-from .config import DEFAULT_KEYS, PATTERN_NAME, backtracking_problem, build, from_setting, pattern_problem
+from .config import (
+    DEFAULT_KEYS,
+    PATTERN_NAME,
+    backtracking_problem,
+    build,
+    from_setting,
+    pattern_problem,
+    rules_problem,
+)
 from .detector import Detector, Span
 from .engine import MARKER, Finding, Scrubbed, Scrubber, normal_key
 from .walker import CYCLE, walk
@@ -35,11 +44,13 @@ __all__ = [
     "backtracking_problem",
     "build",
     "from_setting",
+    "gitleaks",
     "iban_checksum",
     "luhn",
     "normal_key",
     "pattern_problem",
     "prefilter",
+    "rules_problem",
     "walk",
 ]
 

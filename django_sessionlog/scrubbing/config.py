@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from . import catalogue
+from . import catalogue, gitleaks
 from .catalogue import PII_NAMES
 from .detector import Detector
 from .engine import Scrubber
@@ -118,8 +118,12 @@ def build(
     pii: Sequence[str] = (),
     patterns: Mapping[str, str] | None = None,
     keys: Sequence[str] = DEFAULT_KEYS,
+    rules: str | None = None,
 ) -> Scrubber:
     """A ``Scrubber``: the default secrets (unless ``secrets`` is false), the PII named, the patterns and keys given.
+
+    ``rules="gitleaks"`` adds gitleaks' rules after all of them (so a
+    built-in detector names what both find).
 
     Raises ``ValueError`` or ``TypeError`` for anything it cannot use, so a
     broken configuration is never taken for "nothing to scrub".
@@ -137,6 +141,9 @@ def build(
         raise TypeError(f"PATTERNS must be a dict of NAME -> regular expression, not {patterns!r}")
     if isinstance(keys, str) or not isinstance(keys, Sequence) or not all(isinstance(k, str) for k in keys):
         raise TypeError(f"KEYS must be a list of strings, not {keys!r}")
+    problem = rules_problem(rules)
+    if problem:
+        raise ValueError(f"RULES {problem}")
     pii_detectors = catalogue.pii() if pii else {}
     detectors: list[Detector] = list(catalogue.secrets()) if secrets else []
     detectors += [pii_detectors[name] for name in catalogue.PII_ORDER if name in pii]
@@ -146,14 +153,25 @@ def build(
             raise ValueError(f"PATTERNS: {problem}")
         compiled = re.compile(regex)
         detectors.append(Detector(name, compiled, joinable=not _anchored(compiled)))
+    if rules == gitleaks.NAME:
+        detectors += gitleaks.detectors()
     return Scrubber(detectors, keys)
 
 
-def from_setting(setting: Mapping[str, Any], *, secrets: bool | None = None) -> Scrubber:
+def rules_problem(rules: object) -> str | None:
+    """What is wrong with a ``RULES`` value (``None`` or ``"gitleaks"``), or ``None``."""
+    if rules is None or rules == gitleaks.NAME:
+        return None
+    return f"must be None or {gitleaks.NAME!r}, not {rules!r}"
+
+
+def from_setting(
+    setting: Mapping[str, Any], *, secrets: bool | None = None, rules: str | None = None
+) -> Scrubber:
     """The ``Scrubber`` of a whole ``SCRUB`` setting (every key given, as the settings table completes it).
 
     ``secrets`` overrides the setting's ``SECRETS`` (``scan`` always looks
-    for secrets).
+    for secrets); ``rules`` adds a rule set the setting's ``RULES`` does not.
     """
     if not isinstance(setting, Mapping):
         raise TypeError(f"SCRUB must be a dict, not {setting!r}")
@@ -162,4 +180,5 @@ def from_setting(setting: Mapping[str, Any], *, secrets: bool | None = None) -> 
         pii=setting["PII"],
         patterns=setting["PATTERNS"],
         keys=setting["KEYS"],
+        rules=rules or setting.get("RULES"),
     )

@@ -56,25 +56,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"personal data to look for as well as SCRUB['PII']: {','.join(scrubbing.PII_NAMES)} or all",
     )
     parser.add_argument(
+        "--rules",
+        choices=["gitleaks"],
+        default=None,
+        help="a rule set to look for as well as SCRUB['RULES']: gitleaks (its ~220 rules)",
+    )
+    parser.add_argument(
         "--json",
         action="store_true",
         help="one JSON object per finding (never the text found), then a summary",
     )
 
 
-def scrubber_for(extra_pii: list[str]) -> scrubbing.Scrubber:
-    """The receiver's detectors from the settings, with every secret and the PII asked for here."""
+def scrubber_for(extra_pii: list[str], rules: str | None = None) -> scrubbing.Scrubber:
+    """The receiver's detectors from the settings, with every secret and the PII and rules asked for here."""
     setting = conf.SCRUB
     try:
         if isinstance(setting, dict) and isinstance(setting.get("PII"), (list, tuple)):
             setting = {**setting, "PII": [*setting["PII"], *extra_pii]}
-        return scrubbing.from_setting(setting, secrets=True)
+        return scrubbing.from_setting(setting, secrets=True, rules=rules)
     except (TypeError, ValueError) as exc:
         raise setting_error(f"SESSIONLOG['SCRUB'] cannot be used: {exc}") from None
 
 
 def run(command: BaseCommand, options: dict[str, Any]) -> None:
-    scrubber = scrubber_for(options["pii"])
+    scrubber = scrubber_for(options["pii"], options.get("rules"))
     files = resolve_files(options, readable=False)
     as_json = options["json"]
     tally = Tally()
