@@ -198,19 +198,25 @@ ASSIGNED_NAMES = (
 )
 
 
-def _keyword_windows(text: str, words: tuple[str, ...], before: int, after: int) -> Iterator[tuple[int, int]]:
-    """Around each occurrence of a word (any case): ``before`` characters before it, ``after`` after."""
+def _spots(text: str, words: tuple[str, ...]) -> list[int]:
+    """Where each of ``words`` (in lower case) occurs in ``text``, in any case, in order."""
     low = _lower(text)
-    size = len(text)
     spots: list[int] = []
     for word in words:
         at = low.find(word)
         while at >= 0:
             spots.append(at)
             at = low.find(word, at + 1)
+    spots.sort()
+    return spots
+
+
+def _keyword_windows(text: str, words: tuple[str, ...], before: int, after: int) -> Iterator[tuple[int, int]]:
+    """Around each occurrence of a word (any case): ``before`` characters before it, ``after`` after."""
+    spots = _spots(text, words)
     if not spots:
         return
-    spots.sort()
+    size = len(text)
     start, end = max(spots[0] - before, 0), min(spots[0] + after, size)
     for at in spots[1:]:
         if at - before <= end:
@@ -228,16 +234,8 @@ def _assignment_windows(text: str) -> Iterator[tuple[int, int]]:
     tried once at each, not at each character around them (prompts say
     "token" often: that cost 125 us on a 1.6 KB prompt, this about 5).
     """
-    low = _lower(text)
     size = len(text)
-    spots: list[int] = []
-    for word in ASSIGNED_NAMES:
-        at = low.find(word)
-        while at >= 0:
-            spots.append(at)
-            at = low.find(word, at + 1)
-    spots.sort()
-    return ((at, min(at + 260, size)) for at in spots)
+    return ((at, min(at + 260, size)) for at in _spots(text, ASSIGNED_NAMES))
 
 
 def _bearer_windows(text: str) -> Iterator[tuple[int, int]]:
