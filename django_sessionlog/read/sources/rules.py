@@ -192,6 +192,8 @@ def deep_values(line: bytes, deeper_than: int = DEEP) -> list[str]:
     For ``scan``, which looks for secrets in such a value as text, since
     neither a decoder nor a walk over the decoded value reaches its depths.
     """
+    if line.count(b"{") + line.count(b"[") <= deeper_than:
+        return []  # too few brackets to nest that deep: the byte-by-byte scan is not needed
     spans, _, _ = _scan(line, deeper_than)
     return [line[begin:end].decode("utf-8", "replace") for begin, end in spans]
 
