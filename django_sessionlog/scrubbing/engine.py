@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from ..jsonl import plain
@@ -92,6 +92,31 @@ class Scrubber:
         self.keys = tuple(keys)
         self._keys = tuple((normal_key(entry), entry) for entry in self.keys if normal_key(entry))
         self._key_rules: dict[str, str | None] = {}
+        self._line_filter: Any = _UNKNOWN  # built on first use
+
+    def clean_rows(self, lines: Sequence[bytes], artifacts: Sequence[Any]) -> list[bool]:
+        """For rows given as their JSON lines and decoded artifacts, whether each certainly holds no finding.
+
+        ``True`` only where Hyperscan finds none of the detectors' keywords
+        in the line's bytes (``prefilter.LineFilter``) and no artifact key
+        is a ``KEYS`` entry; ``False`` means "look", not a finding (and is
+        every answer without Hyperscan, or with a detector that has no
+        keywords). ``scan`` asks this first of every row: most hold nothing.
+        """
+        line_filter = self._line_filter
+        if line_filter is _UNKNOWN:
+            line_filter = self._line_filter = (
+                prefilter.build_line_filter(self.detectors) if self._prefilter is not None else None
+            )
+        if line_filter is None:
+            return [False] * len(lines)
+        verdicts: list[bool] = line_filter.clean(lines)
+        if self._keys:
+            rules, key_rule = self._key_rules, self.key_rule
+            for index, artifact in enumerate(artifacts):
+                if verdicts[index] and artifact and not _no_key_rule(rules, key_rule, artifact, 0):
+                    verdicts[index] = False
+        return verdicts
 
     @property
     def one_pass(self) -> bool:
@@ -318,6 +343,28 @@ class Scrubber:
 
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+
+
+def _no_key_rule(
+    rules: dict[str, str | None], key_rule: Callable[[str], str | None], value: Any, depth: int
+) -> bool:
+    """Whether no key inside ``value`` (a decoded JSON dict or list) is a ``KEYS`` entry.
+
+    A recursion, as ``_plain_strings``: past ``_PLAIN_DEPTH`` the answer is
+    ``False`` and the row takes the walk, which keeps its own stack.
+    """
+    if depth >= _PLAIN_DEPTH:
+        return False
+    depth += 1
+    for key, child in value.items() if type(value) is dict else enumerate(value):
+        if type(key) is str:
+            rule = rules.get(key, _UNKNOWN)
+            if (rule if rule is not _UNKNOWN else key_rule(key)) is not None:
+                return False
+        kind = type(child)
+        if (kind is dict or kind is list) and not _no_key_rule(rules, key_rule, child, depth):
+            return False
+    return True
 
 
 def _add(found: list[Finding], field: str, spans: Iterable[Span]) -> None:

@@ -11,7 +11,10 @@ detectors' own cheap tests run instead: the same findings, more slowly.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import logging
+import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -60,6 +63,108 @@ class Prefilter:
         hits: set[int] = set()
         self._database.scan(text.encode("utf-8", "surrogatepass"), _hit, context=hits, scratch=scratch)
         return [self.detectors[index] for index in sorted(hits)]
+
+
+class LineFilter:
+    """Whether a row's raw JSON line certainly holds no keyword of the detectors given.
+
+    ``scan`` reads millions of rows that hold nothing; collecting each
+    row's strings, joining and encoding them costs more than decoding the
+    row. The line as the file holds it already contains every string of
+    the row, so one Hyperscan pass over its bytes for every keyword rules
+    most rows out; a line with a hit takes the usual path. The bytes hide a
+    keyword only where JSON escapes a character of it (``\\u0041``, ``\\/``):
+    such a line is a hit too. Caseless keywords are ASCII-caseless here
+    as in the decoded row's pass (``Prefilter``), so the two agree. The
+    row's own usage keys (``"input_tokens":``) are no hit for ``token``:
+    a JSON key is no text a detector reads (``KEYS`` are matched on the
+    decoded artifact's keys instead).
+    """
+
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        import hyperscan
+
+        expressions = [_ESCAPES]
+        flags = [0]
+        for detector in detectors:
+            for keyword in detector.keywords:
+                expression = _literal(keyword)
+                if keyword.lower() == "token":
+                    expression += _NOT_A_COUNT_KEY
+                expressions.append(expression)
+                flags.append(hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
+        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._database.compile(
+            expressions=expressions,
+            ids=list(range(len(expressions))),
+            flags=[flag | hyperscan.HS_FLAG_SINGLEMATCH for flag in flags],
+        )
+        self._scratch = hyperscan.Scratch(self._database)
+        self._terminated = hyperscan.ScanTerminated
+        self._local = threading.local()
+
+    def clean(self, lines: Sequence[bytes]) -> list[bool]:
+        """For each line, whether no keyword (nor an escape that could hide one) occurs in it.
+
+        The lines are searched as one text while none has a hit (a call
+        into Hyperscan costs as much as half a row's bytes); from the first
+        line with a hit, one at a time. No expression matches across a
+        line's ``\\n``, so a hit is the line's where it ends.
+        """
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:  # one scratch a thread: Hyperscan's scratch is not shared
+            scratch = self._local.scratch = self._scratch.clone()
+        verdicts = [True] * len(lines)
+        where: list[int] = []
+        try:
+            self._database.scan(b"".join(lines), _stop, context=where, scratch=scratch)
+            return verdicts
+        except self._terminated:  # the first hit stops the pass
+            pass
+        # The line whose bytes hold the hit's last byte: line i ends before ends[i].
+        hit = bisect.bisect_right(list(itertools.accumulate(map(len, lines))), where[0] - 1)
+        verdicts[hit] = False
+        for index in range(hit + 1, len(lines)):
+            try:
+                self._database.scan(lines[index], _stop, context=where, scratch=scratch)
+            except self._terminated:
+                verdicts[index] = False
+        return verdicts
+
+
+#: A JSON escape that can stand for a keyword's character: ``\\u0041`` for any, ``\\/`` for ``/``.
+_ESCAPES = rb"\\[u/]"
+#: After ``token``, anything but the end of a key ``..._tokens":``: a key is no text a detector reads.
+_NOT_A_COUNT_KEY = rb'(?:[^s]|s[^"]|s"[^:])'
+#: What a keyword may hold for its bytes to be the bytes of its text in a JSON line.
+_PLAIN_KEYWORD = re.compile(r"[ !#-\[\]-~]+\Z")
+
+
+def _stop(index: int, start: int, end: int, flags: int, where: Any) -> bool:
+    where.append(end)
+    return True
+
+
+def build_line_filter(detectors: Sequence[Detector]) -> LineFilter | None:
+    """A ``LineFilter``, or ``None`` where it cannot decide for every detector (or without Hyperscan).
+
+    A detector without keywords (personal data, a team's own pattern) may
+    find anything anywhere, and a keyword holding ``"``, ``\\`` or a
+    character outside printable ASCII is not its own bytes in JSON: no
+    filter then.
+    """
+    if not detectors or not available():
+        return None
+    if not all(
+        detector.keywords and all(_PLAIN_KEYWORD.match(keyword) for keyword in detector.keywords)
+        for detector in detectors
+    ):
+        return None
+    try:
+        return LineFilter(detectors)
+    except Exception:  # a Hyperscan that cannot compile here: scan takes the usual path
+        logger.warning("Hyperscan could not compile the line filter; scanning without it", exc_info=True)
+        return None
 
 
 def _hit(index: int, start: int, end: int, flags: int, hits: Any) -> None:

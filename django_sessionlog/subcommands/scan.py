@@ -13,7 +13,9 @@ a file could not be read or the arguments or settings are wrong.
 from __future__ import annotations
 
 import argparse
+import itertools
 import operator
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.management import BaseCommand, CommandError
@@ -23,7 +25,7 @@ from ..conf import conf
 from ..read.formatting import plural
 from ..read.sources import files as log_files
 from ..read.sources.rows import Tally, iter_rows
-from ..read.sources.rules import DEEP, deep_values
+from ..read.sources.rules import DEEP, DecodedRow, deep_values
 from . import INVALID
 from .arguments import add_files_argument, resolve_files, setting_error
 from .output import Progress, report_unreadable, skipped_lines, to_terminal, unreadable_error, write_json
@@ -31,6 +33,9 @@ from .output import Progress, report_unreadable, skipped_lines, to_terminal, unr
 HELP = "look for secrets and personal data in logs (never printing them)"
 
 _error = operator.attrgetter("error")
+
+#: What ``iter_rows`` yields: file, line number, the line, the row.
+Row = tuple[str, int, bytes, DecodedRow]
 
 
 def pii_names(value: str) -> list[str]:
@@ -88,7 +93,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     progress = Progress(log_files.total_size(files), "scan")
     rows = iter_rows(files, tally, on_line=progress.advance if progress.active else None)
     look = scrubber.findings
-    for name, number, line, row in rows:
+    for name, number, line, row in without_clean_rows(scrubber, rows):
         attempts = row.attempts
         found = look(row.prompt, list(map(_error, attempts)) if attempts else [], row.artifact)
         if not row.artifact and b'"artifact"' in line:
@@ -137,6 +142,19 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
         raise CommandError(
             f"secrets or personal data in {plural(rows_with_findings, 'row')}", returncode=INVALID
         )
+
+
+#: Rows whose lines are searched in one Hyperscan pass (``Scrubber.clean_rows``).
+BATCH = 64
+
+
+def without_clean_rows(scrubber: scrubbing.Scrubber, rows: Iterator[Row]) -> Iterator[Row]:
+    """The rows that may hold a finding: those ``Scrubber.clean_rows`` does not rule out, in order."""
+    while batch := list(itertools.islice(rows, BATCH)):
+        verdicts = scrubber.clean_rows([line for _, _, line, _ in batch], [row.artifact for *_, row in batch])
+        for entry, clean in zip(batch, verdicts, strict=True):
+            if not clean:
+                yield entry
 
 
 def deep_artifact(
