@@ -33,6 +33,33 @@ def available() -> bool:
     return True
 
 
+class _Database:
+    """One compiled Hyperscan block database, every expression reported once, with a scratch per thread.
+
+    Hyperscan's scratch space may not be shared by threads scanning at once.
+    """
+
+    def __init__(self, expressions: list[bytes], ids: list[int], flags: list[int]) -> None:
+        import hyperscan
+
+        self.terminated = hyperscan.ScanTerminated
+        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._database.compile(
+            expressions=expressions,
+            ids=ids,
+            flags=[flag | hyperscan.HS_FLAG_SINGLEMATCH for flag in flags],
+        )
+        self._scratch = hyperscan.Scratch(self._database)
+        self._local = threading.local()
+
+    def scan(self, data: bytes, on_match: Any, context: Any) -> None:
+        """Call ``on_match(id, start, end, flags, context)`` per hit; ``terminated`` when it returns true."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = self._scratch.clone()
+        self._database.scan(data, on_match, context=context, scratch=scratch)
+
+
 class Prefilter:
     """The detectors that have keywords, behind one Hyperscan database of them all."""
 
@@ -47,21 +74,13 @@ class Prefilter:
             for keyword in detector.keywords:
                 expressions.append(_literal(keyword))
                 ids.append(index)
-                flags.append(
-                    hyperscan.HS_FLAG_SINGLEMATCH | (hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
-                )
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._database.compile(expressions=expressions, ids=ids, flags=flags)
-        self._scratch = hyperscan.Scratch(self._database)
-        self._local = threading.local()
+                flags.append(hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
+        self._database = _Database(expressions, ids, flags)
 
     def candidates(self, text: str) -> list[Detector]:
         """The detectors whose keywords occur in ``text``, in their order."""
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:  # one scratch a thread: Hyperscan's scratch is not shared
-            scratch = self._local.scratch = self._scratch.clone()
         hits: set[int] = set()
-        self._database.scan(text.encode("utf-8", "surrogatepass"), _hit, context=hits, scratch=scratch)
+        self._database.scan(text.encode("utf-8", "surrogatepass"), _hit, hits)
         return [self.detectors[index] for index in sorted(hits)]
 
 
@@ -93,15 +112,7 @@ class LineFilter:
                     expression += _NOT_A_COUNT_KEY
                 expressions.append(expression)
                 flags.append(hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._database.compile(
-            expressions=expressions,
-            ids=list(range(len(expressions))),
-            flags=[flag | hyperscan.HS_FLAG_SINGLEMATCH for flag in flags],
-        )
-        self._scratch = hyperscan.Scratch(self._database)
-        self._terminated = hyperscan.ScanTerminated
-        self._local = threading.local()
+        self._database = _Database(expressions, list(range(len(expressions))), flags)
 
     def clean(self, lines: Sequence[bytes]) -> list[bool]:
         """For each line, whether no keyword (nor an escape that could hide one) occurs in it.
@@ -111,23 +122,21 @@ class LineFilter:
         line with a hit, one at a time. No expression matches across a
         line's ``\\n``, so a hit is the line's where it ends.
         """
-        scratch = getattr(self._local, "scratch", None)
-        if scratch is None:  # one scratch a thread: Hyperscan's scratch is not shared
-            scratch = self._local.scratch = self._scratch.clone()
+        database = self._database
         verdicts = [True] * len(lines)
         where: list[int] = []
         try:
-            self._database.scan(b"".join(lines), _stop, context=where, scratch=scratch)
+            database.scan(b"".join(lines), _stop, where)
             return verdicts
-        except self._terminated:  # the first hit stops the pass
+        except database.terminated:  # the first hit stops the pass
             pass
         # The line whose bytes hold the hit's last byte: line i ends before ends[i].
         hit = bisect.bisect_right(list(itertools.accumulate(map(len, lines))), where[0] - 1)
         verdicts[hit] = False
         for index in range(hit + 1, len(lines)):
             try:
-                self._database.scan(lines[index], _stop, context=where, scratch=scratch)
-            except self._terminated:
+                database.scan(lines[index], _stop, where)
+            except database.terminated:
                 verdicts[index] = False
         return verdicts
 
