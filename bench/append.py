@@ -183,18 +183,6 @@ def sessionlog(path: str) -> Callable[[], None]:
     return lambda: sink.append(build())
 
 
-class _NoRotationCheck(SessionLogger):
-    """The sink without its per-row stat: what noticing logrotate costs."""
-
-    def _current_fd(self, path: str) -> tuple[int, int]:
-        return (self._fd, 0) if self._fd is not None else self._open(path)
-
-
-def sessionlog_without_stat(path: str) -> Callable[[], None]:
-    sink = _NoRotationCheck(path)
-    return lambda: sink.append(build())
-
-
 def build_only(path: str) -> Callable[[], None]:
     fd = os.open(path, _OPEN_FLAGS, 0o640)
     line = encode_line(as_row(build()))
@@ -299,7 +287,6 @@ CONTENDERS: list[tuple[str, Callable[[str], Callable[[], None]]]] = [
     ("floor: orjson.dumps(row) + os.write", floor),
     ("rotation-aware floor: + os.stat per row", floor_with_stat),
     ("sessionlog: build + append", sessionlog),
-    ("sessionlog without the per-row stat", sessionlog_without_stat),
     ("  part: build_session_record + write", build_only),
     ("  part: build + as_row + encode + write", build_and_encode),
     ("reference port: open/write/close per row", reference_port),

@@ -28,22 +28,24 @@ Row = dict[str, Any]
 _second_cache: tuple[int, str] = (-1, "")
 
 
-def format_timestamp(ns: int, _divmod: Callable[[int, int], tuple[int, int]] = divmod) -> str:
+def format_timestamp(ns: int) -> str:
     """RFC 3339 in UTC with ``Z``, the fraction trimmed of trailing zeros.
 
     The same layout as Go's ``time.RFC3339Nano``. Formatting the date and
     time is most of the cost and rows of one second share it, so the
     ``YYYY-MM-DDTHH:MM:SS.`` prefix is cached; ``%`` formats the fraction
-    in half the time of a format spec in an f-string.
+    in half the time of a format spec, and one f-string joins the parts
+    faster than two ``+``.
     """
     global _second_cache
-    seconds, fraction = _divmod(ns, 1_000_000_000)
+    seconds = ns // 1_000_000_000
     cached_second, prefix = _second_cache
     if seconds != cached_second:
         prefix = time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds))
         _second_cache = (seconds, prefix)
+    fraction = ns % 1_000_000_000
     if fraction:
-        return prefix + ("%09d" % fraction).rstrip("0") + "Z"  # noqa: UP031 (twice as fast)
+        return f"{prefix}{('%09d' % fraction).rstrip('0')}Z"  # noqa: UP031 (twice as fast)
     return prefix[:-1] + "Z"
 
 

@@ -159,8 +159,8 @@ def build_session_record(
     if response is not None:
         iterations = response.iterations
         verdict = ACCEPTED
-        attempts = attempts_from_history(response.history)
-        usage = response.usage if response.usage is not None else total_usage(attempts)
+        attempts, total = attempts_from_history(response.history)
+        usage = response.usage if response.usage is not None else total
         artifact = response.artifact
         if roster_check is not None:
             answer = roster_check(artifact)
@@ -172,8 +172,8 @@ def build_session_record(
     elif failure is not None:
         iterations = failure.iterations
         verdict = MAX_ITER_EXHAUSTED
-        attempts = attempts_from_history(failure.history)
-        usage = failure.usage if failure.usage is not None else total_usage(attempts)
+        attempts, total = attempts_from_history(failure.history)
+        usage = failure.usage if failure.usage is not None else total
         if not session_id:
             session_id = failure.trace_id
     else:
@@ -214,34 +214,33 @@ def build_session_record(
 
 def attempts_from_history(
     history: Sequence[IterateAttempt] | None,
-) -> list[SessionAttemptRecord]:
-    # A missing history is an empty one: the row says [] (no attempts were
-    # made), never null, which is reserved for an infra_error without error.
-    return [
-        SessionAttemptRecord(a.iteration, a.status.kind, a.status.error, a.span_id, a.usage)
-        for a in history or ()
-    ]
+) -> tuple[list[SessionAttemptRecord], Usage | None]:
+    """The row's attempts, and the sum of the usage they carry (``None`` when none does).
 
-
-def total_usage(attempts: Sequence[SessionAttemptRecord]) -> Usage | None:
-    """The sum over the attempts that carry usage (``None`` when none does).
-
+    A missing history is an empty one: the row says [] (no attempts were
+    made), never null, which is reserved for an infra_error without error.
     An attempt whose counts are not valid (a host's bug: a float, a negative
     count) is left out of the sum, as the writer leaves it out of its row.
+    Both in one loop: a second pass over the attempts was a tenth of a
+    microsecond of every append.
     """
+    attempts: list[SessionAttemptRecord] = []
+    append = attempts.append
     total: Usage | None = None
-    for attempt in attempts:
-        usage = attempt.usage
-        if not isinstance(usage, Usage) or (
-            counts_problem(
+    for a in history or ():
+        usage = a.usage
+        append(SessionAttemptRecord(a.iteration, a.status.kind, a.status.error, a.span_id, usage))
+        if (
+            usage is not None
+            and isinstance(usage, Usage)
+            and counts_problem(
                 usage.input_tokens,
                 usage.output_tokens,
                 usage.cache_read_tokens,
                 usage.cache_write_tokens,
                 usage.reasoning_tokens,
             )
-            is not None
+            is None
         ):
-            continue
-        total = usage if total is None else total + usage
-    return None if total is None else replace(total)
+            total = usage if total is None else total + usage
+    return attempts, None if total is None else replace(total)
