@@ -72,6 +72,14 @@ def test_built_in_detectors_win_where_both_find() -> None:
     assert scrubbing.build(rules="gitleaks").scrub(text) == "[scrubbed:aws_access_key_id]"
 
 
+def test_the_airtable_token_is_found_now_its_posix_class_is_translated() -> None:
+    """Python read gitleaks' ``[[:alnum:]]`` as a set of ``[:alnum`` and a ``]``: real tokens went unfound."""
+    token = "pat" + "Ex4mpleKey0Abc" + "." + "0123456789abcdef" * 4
+    assert scrubbing.build(rules="gitleaks").scrub(f"airtable token {token} here") == (
+        "airtable token [scrubbed:gitleaks:airtable-personnal-access-token] here"
+    )
+
+
 def test_every_rule_with_a_regex_loads_and_the_rest_are_counted() -> None:
     loaded, skipped = gitleaks.load()
     assert len(loaded) > 200
@@ -87,6 +95,9 @@ def test_every_rule_with_a_regex_loads_and_the_rest_are_counted() -> None:
         (r"(?i)ab", r"(?i)ab"),
         (r"[(?i)]", r"[(?i)]"),
         (r"\(?i\)", r"\(?i\)"),
+        (r"pat[[:alnum:]]{14}", r"pat[0-9A-Za-z]{14}"),
+        (r"[[:punct:][:space:]_]", r"[!-/:-@\[-`{-~\t\n\v\f\r _]"),
+        (r"\[[:x:]]", r"\[[:x:]]"),
     ],
 )
 def test_go_spellings_are_translated(go: str, python: str) -> None:

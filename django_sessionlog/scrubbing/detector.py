@@ -65,6 +65,12 @@ class Detector:
     ``joinable``: the pattern finds in a text joined from several with
     newlines what it finds in each of them (not so for a pattern of the
     team's own that may use ``^`` or ``$``).
+
+    ``gated``: after its keywords, the prefilter may try the pattern itself
+    in Hyperscan before Python's engine does (``prefilter.Prefilter``): for
+    patterns with no cheap test of their own, which a common keyword would
+    otherwise send over every prompt (gitleaks' rules). Its pattern's text
+    alone must say what it matches: no flags given apart from it.
     """
 
     __slots__ = (
@@ -75,6 +81,7 @@ class Detector:
         "caseless",
         "check",
         "ends",
+        "gated",
         "joinable",
         "keywords",
         "kinds",
@@ -107,6 +114,7 @@ class Detector:
         flags: int = 0,
         keywords: Sequence[str] = (),
         caseless: bool = False,
+        gated: bool = False,
     ) -> None:
         self.name = name
         self.pattern = re.compile(pattern, flags) if isinstance(pattern, str) else pattern
@@ -124,6 +132,7 @@ class Detector:
         self.joinable = joinable
         self.keywords = tuple(keywords)
         self.caseless = caseless
+        self.gated = gated
         self._group: int | str = "secret" if "secret" in self.pattern.groupindex else 0
 
     def __repr__(self) -> str:

@@ -35,10 +35,28 @@ NAME = "gitleaks"
 PREFIX = "gitleaks:"
 
 _FLAGS_INSIDE = re.compile(r"\(\?([imsU]+)\)")
+#: Go's ASCII classes inside a set (``[[:alnum:]_]``), as Python's ranges.
+_POSIX_CLASSES = {
+    "alnum": "0-9A-Za-z",
+    "alpha": "A-Za-z",
+    "ascii": "\\x00-\\x7f",
+    "blank": "\\t ",
+    "cntrl": "\\x00-\\x1f\\x7f",
+    "digit": "0-9",
+    "graph": "!-~",
+    "lower": "a-z",
+    "print": " -~",
+    "punct": "!-/:-@\\[-`{-~",
+    "space": "\\t\\n\\v\\f\\r ",
+    "upper": "A-Z",
+    "word": "0-9A-Za-z_",
+    "xdigit": "0-9A-Fa-f",
+}
+_POSIX_CLASS = re.compile(r"\[:(" + "|".join(_POSIX_CLASSES) + r"):\]")
 
 
 def translate(go: str) -> str:
-    """A Go (RE2) regex in Python's spelling: ``\\z`` is ``\\Z``; ``(?i)`` past the start scopes the rest of its group.
+    """A Go (RE2) regex in Python's spelling: ``\\z`` is ``\\Z``; ``(?i)`` past the start scopes the rest of its group; ``[[:alnum:]]`` is ``[0-9A-Za-z]``.
 
     Python refuses global flags anywhere but at the start; in Go they hold
     from where they stand to the end of the group around them, which
@@ -57,6 +75,11 @@ def translate(go: str) -> str:
             index += 2
             continue
         if in_class:
+            posix = _POSIX_CLASS.match(go, index)
+            if posix is not None:  # Python reads "[[:alnum:]]" as a set of "[:alnum" and a "]"
+                out.append(_POSIX_CLASSES[posix.group(1)])
+                index = posix.end()
+                continue
             if char == "]":
                 in_class = False
             out.append(char)
@@ -104,6 +127,18 @@ class RuleDetector(Detector):
     def __init__(self, name: str, pattern: re.Pattern[str], secret_group: int, **options: Any) -> None:
         super().__init__(name, pattern, **options)
         self.secret_group = secret_group
+
+    def may_occur_in(self, text: str) -> bool:
+        """Only a text holding one of its keywords, as gitleaks runs a rule (and as ``Scrubber.clean`` asks).
+
+        Without this a token would be found in a row another finding had
+        opened, and left in a row like it that held nothing else.
+        """
+        if self.keywords:
+            lowered = text.lower()
+            if not any(keyword in lowered for keyword in self.keywords):
+                return False
+        return super().may_occur_in(text)
 
     def secret_span(self, match: re.Match[str]) -> tuple[int, int]:
         """Where the secret is in ``match``: gitleaks' ``secretGroup``, else its first group that took part."""
@@ -188,8 +223,9 @@ def _detector(rule: dict[str, Any], pattern: re.Pattern[str]) -> RuleDetector:
         pattern,
         int(rule.get("secretGroup", 0) or 0),
         check=check,
-        keywords=tuple(rule.get("keywords", ())),
+        keywords=tuple(keyword.lower() for keyword in rule.get("keywords", ())),
         caseless=True,  # gitleaks compares its keywords with the lower-cased text
+        gated=True,  # its regex has no cheap test, and keywords like "s." are in most prose
     )
     holder.append(detector)
     return detector

@@ -77,11 +77,37 @@ class Prefilter:
                 flags.append(hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
         self._database = _Database(expressions, ids, flags)
 
+        self._gates: dict[int, _Database | None] = {}  # compiled on a detector's first keyword hit
+
     def candidates(self, text: str) -> list[Detector]:
-        """The detectors whose keywords occur in ``text``, in their order."""
+        """The detectors whose keywords occur in ``text`` (and, if ``gated``, whose pattern may match), in order."""
         hits: set[int] = set()
-        self._database.scan(text.encode("utf-8", "surrogatepass"), _hit, hits)
+        data = text.encode("utf-8", "surrogatepass")
+        self._database.scan(data, _hit, hits)
+        if hits and text.isascii():
+            for index in [index for index in hits if self.detectors[index].gated]:
+                if not self._may_match(index, data):
+                    hits.discard(index)
         return [self.detectors[index] for index in sorted(hits)]
+
+    def _may_match(self, index: int, data: bytes) -> bool:
+        """Whether a gated detector's pattern may match ``data`` (an ASCII text), by Hyperscan.
+
+        Its pattern is compiled in prefilter mode, which reports every match
+        and perhaps more (lookarounds and back references it cannot run are
+        widened). On ASCII text Hyperscan's ``\\w``, ``\\d``, ``\\b`` and case
+        folding are Python's; its ``\\s`` may lack a few control characters
+        Python's has, so a text holding one is always let through
+        (``_PYTHON_SPACE``). A pattern Hyperscan cannot compile always is.
+        """
+        gate = self._gates.get(index, _UNCOMPILED)
+        if gate is _UNCOMPILED:
+            gate = self._gates[index] = _gate(self.detectors[index])
+        if gate is None:
+            return True
+        found: set[int] = set()
+        gate.scan(data, _hit, found)
+        return bool(found)
 
 
 class LineFilter:
@@ -173,6 +199,27 @@ def build_line_filter(detectors: Sequence[Detector]) -> LineFilter | None:
         return LineFilter(detectors)
     except Exception:  # a Hyperscan that cannot compile here: scan takes the usual path
         logger.warning("Hyperscan could not compile the line filter; scanning without it", exc_info=True)
+        return None
+
+
+#: Characters Python's ``\\s`` matches that Hyperscan's may not: a text holding one passes every gate.
+_PYTHON_SPACE = rb"[\x0b\x0c\x1c-\x1f]"
+_UNCOMPILED: Any = object()
+
+
+def _gate(detector: Detector) -> _Database | None:
+    """A gated detector's pattern (and ``_PYTHON_SPACE``) in Hyperscan, or ``None`` where it cannot stand in."""
+    import hyperscan
+
+    pattern = detector.pattern
+    try:
+        return _Database(
+            [pattern.pattern.encode("ascii"), _PYTHON_SPACE],
+            [0, 1],
+            [hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY, 0],
+        )
+    except (hyperscan.error, UnicodeEncodeError):
+        logger.debug("Hyperscan cannot compile %s's pattern; it runs on every keyword hit", detector.name)
         return None
 
 
