@@ -4,7 +4,8 @@
 
 On the same file in one run, interleaved: validate as the command runs it,
 scan with the default secrets (SCRUB's defaults), scan with every kind of
-personal data too (--pii all), and the obvious alternative to scan's fast
+personal data too (--pii all), scan with gitleaks' rules too (--rules
+gitleaks), and the obvious alternative to scan's fast
 path: every row read as validate reads it, then one regex alternating every
 pattern searched in each of its strings. Without LOG, a log of --rows rows
 with no secret in it is made with bench/make_log.py. scan must keep at
@@ -93,6 +94,7 @@ def main() -> None:
             ("sessionlog validate", command("validate", log)),
             ("sessionlog scan", command("scan", log)),
             ("sessionlog scan --pii all", command("scan", "--pii", "all", log)),
+            ("sessionlog scan --rules gitleaks", command("scan", "--rules", "gitleaks", log)),
             ("read + naive alternation", naive_scan),
         ]
         best: dict[str, float] = {}
@@ -101,7 +103,7 @@ def main() -> None:
                 best[name] = max(best.get(name, 0.0), timed(rows, work))
         base = best["sessionlog validate"]
         for name, _ in contenders:
-            print(f"{name:<28} {best[name]:>10,.0f} rows/s  {best[name] / base:5.2f}x validate")
+            print(f"{name:<34} {best[name]:>10,.0f} rows/s  {best[name] / base:5.2f}x validate")
 
 
 if __name__ == "__main__":
