@@ -76,7 +76,6 @@ class Prefilter:
                 ids.append(index)
                 flags.append(hyperscan.HS_FLAG_CASELESS if detector.caseless else 0)
         self._database = _Database(expressions, ids, flags)
-
         self._gates: dict[int, _Database | None] = {}  # compiled on a detector's first keyword hit
 
     def candidates(self, text: str) -> list[Detector]:
