@@ -27,12 +27,17 @@ import orjson
 def encode_line(row: Any) -> bytes:
     """One JSON line ending in ``\\n``; never raises for odd values."""
     try:
-        return orjson.dumps(row, default=_coerce, option=orjson.OPT_APPEND_NEWLINE)
+        return orjson.dumps(row, default=orjson_default, option=orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError:
-        return _encode_slow(row).encode("utf-8") + b"\n"
+        return encode_line_slowly(row)
 
 
-def _coerce(value: Any) -> Any:
+def encode_line_slowly(row: Any) -> bytes:
+    """The line of a row orjson refused (``encode_line`` past its fast path)."""
+    return _encode_slow(row).encode("utf-8") + b"\n"
+
+
+def orjson_default(value: Any) -> Any:
     """orjson's ``default``: a JSON value for a type orjson does not know."""
     if isinstance(value, decimal.Decimal):
         # A Decimal is exact; writing its digits keeps it exact.

@@ -47,7 +47,7 @@ import orjson
 
 from .. import paths
 from ..conf import DEFAULTS
-from ..jsonl import _coerce, encode_line
+from ..jsonl import encode_line_slowly, orjson_default
 from .encoding import DEFAULT_DAEMON, as_row
 from .records import SessionRecord
 
@@ -140,10 +140,10 @@ class SessionLogger:
             row = as_row(record, self.daemon)
             if self._templated:
                 path = paths.fill(path, paths.row_date(row["timestamp"]))
-            try:  # encode_line's fast path written in: the call is a twentieth of a microsecond
-                line = orjson.dumps(row, default=_coerce, option=orjson.OPT_APPEND_NEWLINE)
+            try:  # jsonl.encode_line written in: the call is a twentieth of a microsecond
+                line = orjson.dumps(row, default=orjson_default, option=orjson.OPT_APPEND_NEWLINE)
             except orjson.JSONEncodeError:
-                line = encode_line(row)
+                line = encode_line_slowly(row)
             ended = self._write(line, path)
         except Exception as exc:
             if self.raise_errors:

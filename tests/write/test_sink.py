@@ -43,6 +43,20 @@ def test_append_writes_one_whole_line_per_row(tmp_path: Path) -> None:
     assert [row["session_id"] for row in read_rows(log)] == ["a", "b"]
 
 
+def test_a_row_orjson_refuses_is_written_whole_by_the_slow_writer(tmp_path: Path) -> None:
+    """A lone surrogate and an integer past 64 bits (orjson refuses both) still make one strict JSON line."""
+    path = tmp_path / "log.jsonl"
+    logger = SessionLogger(path, raise_errors=True)
+    logger.append(SessionRecord(session_id="odd", prompt="a \ud800 b", artifact={"n": 2**70}))
+    logger.close()
+    line = path.read_bytes()
+    assert line.endswith(b"\n")
+    assert line.count(b"\n") == 1
+    row = json.loads(line)
+    assert row["prompt"] == "a \ufffd b"
+    assert row["artifact"] == {"n": 2**70}
+
+
 def test_daemon_of_the_logger_fills_rows_without_one(tmp_path: Path) -> None:
     log = tmp_path / "sessions.jsonl"
     SessionLogger(log, daemon="coordinatord").append(record())
