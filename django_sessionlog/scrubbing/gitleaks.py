@@ -135,7 +135,7 @@ class RuleDetector(Detector):
         opened, and left in a row like it that held nothing else.
         """
         if self.keywords:
-            lowered = text.lower()
+            lowered = _lowered(text)
             if not any(keyword in lowered for keyword in self.keywords):
                 return False
         return super().may_occur_in(text)
@@ -154,6 +154,20 @@ class RuleDetector(Detector):
             return None
         start, end = self.secret_span(match)
         return Span(start, end, self.name) if 0 <= start < end else None
+
+
+_last_lowered: tuple[str, str] = ("", "")
+
+
+def _lowered(text: str) -> str:
+    """``text.lower()``, kept for the next rule: ``spans`` asks every rule of the same text in turn."""
+    global _last_lowered
+    last = _last_lowered  # one read: another thread may replace the pair
+    if last[0] is text:
+        return last[1]
+    lowered = text.lower()
+    _last_lowered = (text, lowered)
+    return lowered
 
 
 def _allowed(rule: dict[str, Any]) -> Callable[[str, str], bool]:
