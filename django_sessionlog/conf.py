@@ -10,7 +10,9 @@ Adding a key is adding a row.
 
 Each accessor reads ``django.conf.settings`` when it is used, so
 ``override_settings`` in a test just works. Reading never refuses a value:
-the checks report a wrong one at start-up, with its id and a hint.
+the checks report a wrong one at start-up, with its id and a hint, and a
+value of the wrong type reads as the key's default (``RAISE_ERRORS =
+"False"`` is not ``True``).
 
 The check ids, stable so that a project can silence one on purpose
 (``SILENCED_SYSTEM_CHECKS``) and a CI log can be searched:
@@ -176,7 +178,8 @@ def _check_path(value: str | os.PathLike[str]) -> list[CheckMessage]:
     return [
         _error(
             f"SESSIONLOG['PATH'] = {template!r} {problem}.",
-            "PATH may hold {date} (the row's UTC day) and {host} (this machine's name).",
+            "PATH may hold {date} (the row's UTC day, YYYY-MM-DD) and {host} (this machine's name), "
+            "each without a format spec.",
             7,
         )
     ]
@@ -442,7 +445,14 @@ class Setting(Generic[T]):
     def __get__(self, instance: Settings | None, owner: type) -> Setting[T] | T:
         if instance is None:
             return self
-        return self.read(self.value())
+        value = self.value()
+        if self.types and (
+            not isinstance(value, self.types) or (value.__class__ is bool and bool not in self.types)
+        ):
+            # A value of the wrong type (E003 at start-up) reads as the default:
+            # the string "False" is not True, and a mode given as text must not cost every row.
+            value = self.default
+        return self.read(value)
 
     def value(self) -> Any:
         """The value as the settings hold it (the very object), or the default."""

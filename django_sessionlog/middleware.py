@@ -69,7 +69,12 @@ def trace_id_for(request: HttpRequest) -> str:
 
 
 class TraceIdMiddleware:
-    """Sets ``request.trace_id`` and echoes it on the response header."""
+    """Sets ``request.trace_id``, echoes it on the response header, and gives it to the request's sessions.
+
+    A session opened while the request is served without a trace id of its
+    own (an instructor or pydantic-ai call, ``iterate_session`` with an
+    empty ``trace_id``) takes this one (``tracing.request_trace_id``).
+    """
 
     sync_capable = True
     async_capable = True
@@ -84,12 +89,20 @@ class TraceIdMiddleware:
         if self.is_async:
             return self.__acall__(request)
         request.trace_id = trace_id_for(request)  # type: ignore[attr-defined]
-        response: HttpResponseBase = self.get_response(request)
+        token = tracing.serving(request.trace_id)  # type: ignore[attr-defined]
+        try:
+            response: HttpResponseBase = self.get_response(request)
+        finally:
+            tracing.served(token)
         response[conf.TRACE_HEADER] = request.trace_id  # type: ignore[attr-defined]
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         request.trace_id = trace_id_for(request)  # type: ignore[attr-defined]
-        response: HttpResponseBase = await self.get_response(request)
+        token = tracing.serving(request.trace_id)  # type: ignore[attr-defined]
+        try:
+            response: HttpResponseBase = await self.get_response(request)
+        finally:
+            tracing.served(token)
         response[conf.TRACE_HEADER] = request.trace_id  # type: ignore[attr-defined]
         return response

@@ -34,8 +34,17 @@ def template_fields(template: str) -> list[str]:
 
 
 def unknown_placeholders(template: str) -> list[str]:
-    """Placeholders other than ``{date}`` and ``{host}``, for the system check."""
-    return [f for f in template_fields(template) if f not in PLACEHOLDERS]
+    """Placeholders other than ``{date}`` and ``{host}``, for the system check.
+
+    A known name with a format spec or a conversion (``{date:%Y-%m}``,
+    ``{date!r}``) is unknown too: the writer fills only the plain forms,
+    and would otherwise name a file after the braces themselves.
+    """
+    unknown = []
+    for _, field, spec, conversion in string.Formatter().parse(template):
+        if field is not None and (field not in PLACEHOLDERS or spec or conversion):
+            unknown.append(field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else ""))
+    return unknown
 
 
 def is_template(template: str) -> bool:
@@ -54,6 +63,8 @@ def row_date(timestamp: str) -> str:
     timestamp with an offset is converted; an unreadable one falls back to
     today rather than losing the row.
     """
+    if not isinstance(timestamp, str):
+        return today()
     if timestamp[-1:] in ("Z", "z") and timestamp[4:5] == "-":
         return timestamp[:10]
     try:

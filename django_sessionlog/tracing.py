@@ -22,13 +22,12 @@ import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING, Any
 
 from .row import ERROR_LIMIT, trim
 
 if TYPE_CHECKING:
-    from contextvars import Token
-
     from opentelemetry.context import Context
     from opentelemetry.trace import Span, Tracer
 
@@ -60,6 +59,29 @@ def trace_id_from_traceparent(value: str) -> str | None:
     if trace_id == _ZERO_TRACE_ID or parent_id == _ZERO_PARENT_ID:
         return None
     return trace_id
+
+
+#: The trace id ``TraceIdMiddleware`` gave the request being served ("" outside one).
+_request_trace_id: ContextVar[str] = ContextVar("django_sessionlog_request_trace_id", default="")
+
+
+def request_trace_id() -> str:
+    """The trace id of the request being served (``TraceIdMiddleware``), or "".
+
+    A session opened without a trace id takes it, so the rows an adapter
+    logs (instructor, pydantic-ai: they cannot know the request) carry the
+    id the caller got back in ``TRACE_HEADER``, as a view's own rows do.
+    """
+    return _request_trace_id.get()
+
+
+def serving(trace_id: str) -> Token[str]:
+    """Make ``trace_id`` the served request's until ``served(token)`` (the middleware's job)."""
+    return _request_trace_id.set(trace_id)
+
+
+def served(token: Token[str]) -> None:
+    _request_trace_id.reset(token)
 
 
 def current_trace_id() -> str:

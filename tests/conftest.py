@@ -43,6 +43,14 @@ def _no_first_use_log() -> None:
     iterate_finished.disconnect(dispatch_uid=_FIRST_USE)
 
 
+@pytest.fixture(autouse=True)
+def _odd_values_said_afresh() -> None:
+    """A host's odd value is said once per process; each test sees its own warnings."""
+    from django_sessionlog.write import coercion
+
+    coercion._said.clear()
+
+
 @pytest.fixture
 def dev_full() -> str:
     """``/dev/full``, the disk that is always full (skipped without it, failed under CI)."""

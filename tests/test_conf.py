@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from django.test import override_settings
 
 from django_sessionlog import conf as conf_module
@@ -94,3 +95,18 @@ def test_a_wrong_type_message_shows_the_tables_default() -> None:
         [mode, daemon] = sorted(check_settings(), key=lambda m: m.msg)
     assert "an integer such as 0o640" in daemon.msg + mode.msg
     assert {mode.hint, daemon.hint} == {"The default is 0o640.", "The default is 'validatord'."}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "read"),
+    [
+        ("RAISE_ERRORS", "False", False),
+        ("FILE_MODE", "0o640", 0o640),
+        ("OTEL_SPANS", "yes", False),
+        ("FILE_MODE", True, 0o640),
+    ],
+)
+def test_a_value_of_the_wrong_type_reads_as_the_default(key: str, value: object, read: object) -> None:
+    """E003 says so at start-up; until it is fixed, ``"False"`` must not raise into views, nor a text mode cost every row."""
+    with override_settings(SESSIONLOG={"PATH": "/tmp/s.jsonl", key: value}):
+        assert getattr(conf, key) == read

@@ -33,3 +33,12 @@ def test_host_name_is_safe_in_a_file_name() -> None:
 
 def test_unknown_placeholders_are_found() -> None:
     assert paths.unknown_placeholders("{date}-{host}-{pid}") == ["pid"]
+
+
+def test_a_known_placeholder_with_a_format_spec_or_conversion_is_unknown() -> None:
+    """The writer fills only ``{date}`` and ``{host}``: ``{date:%Y-%m}`` would name a file after its braces."""
+    assert paths.unknown_placeholders("s-{date:%Y-%m}-{host!r}-{date}.jsonl") == ["date:%Y-%m", "host!r"]
+
+
+def test_row_date_of_a_timestamp_that_is_not_text_is_today() -> None:
+    assert paths.row_date(12345) == paths.today()  # type: ignore[arg-type]

@@ -13,13 +13,15 @@ from typing import Any, Protocol
 
 from ..conf import DEFAULTS
 from ..row import ATTEMPT_KEYS, KEYS, SCHEMA_VERSION, USAGE_KEY_NAMES, Key, counts_problem
-from .records import SessionRecord
+from .records import SessionRecord, Usage
 
 logger = logging.getLogger("django_sessionlog")
 
 DEFAULT_DAEMON: str = DEFAULTS["DAEMON"]
 
 Row = dict[str, Any]
+
+_MISSING = object()
 
 # ---------------------------------------------------------------------------
 # The timestamp
@@ -64,10 +66,28 @@ def usage_row(usage: object, session_id: str) -> dict[str, int] | None:
     than its whole) must not cost the row, nor make a row readers refuse:
     the usage is left out and a warning names the session.
     """
-    if isinstance(usage, Mapping):
-        counts = [usage.get(name, 0) for name in USAGE_KEY_NAMES]
+    if type(usage) is Usage:
+        counts = [
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_read_tokens,
+            usage.cache_write_tokens,
+            usage.reasoning_tokens,
+        ]
     else:
-        counts = [getattr(usage, name, 0) for name in USAGE_KEY_NAMES]
+        if isinstance(usage, Mapping):
+            given = [usage.get(name, _MISSING) for name in USAGE_KEY_NAMES]
+        else:
+            given = [getattr(usage, name, _MISSING) for name in USAGE_KEY_NAMES]
+        if given[0] is _MISSING and given[1] is _MISSING:
+            # Not a usage at all (OpenAI's, with prompt_tokens; a number): never written as zero tokens.
+            logger.warning(
+                "Session %r: its usage is left out of the row: a %s has neither input_tokens nor output_tokens",
+                session_id,
+                type(usage).__name__,
+            )
+            return None
+        counts = [0 if count is _MISSING else count for count in given]
     problem = counts_problem(*counts)
     if problem is not None:
         logger.warning("Session %r: its usage is left out of the row: %s", session_id, problem)

@@ -16,13 +16,13 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
-from django.utils.module_loading import import_string
-
+from .. import tracing
 from ..conf import conf
 from ..row import ACCEPTED
-from . import sampling, scrub_policy
+from . import coercion, sampling, scrub_policy
 from .configured import get_session_logger
 from .records import (
     IterateFailure,
@@ -82,8 +82,13 @@ def log_finished_session(
             roster_check=_roster_check(request.kind, raise_errors)
             if roster_check is None
             else _guarded(roster_check, _name_of(roster_check), raise_errors),
-            duration_ms=int(duration_ms),
+            duration_ms=duration_ms
+            if type(duration_ms) is int
+            else coercion.milliseconds(duration_ms, "duration_ms"),
         )
+        if not record.session_id:
+            # Sent without any trace id while a request is served: the request's (TraceIdMiddleware).
+            record.session_id = tracing.request_trace_id()
         if not _sampled_in(record):
             return
         record = _scrubbed(record, raise_errors)
@@ -211,6 +216,17 @@ def _without_data(record: SessionRecord, prompt: str) -> SessionRecord:
     )
 
 
-@functools.lru_cache(maxsize=64)
 def _import(dotted: str) -> Callable[..., Any]:
-    return import_string(dotted)  # type: ignore[no-any-return]
+    """The function at ``dotted``, looked up in its module at each row.
+
+    The module is imported once (Python keeps it in ``sys.modules``); the
+    name is read from it every time, so a test's ``mock.patch`` of a roster
+    check or redactor is what the next row calls.
+    """
+    module_path, _, name = dotted.rpartition(".")
+    return getattr(_module(module_path), name)  # type: ignore[no-any-return]
+
+
+@functools.lru_cache(maxsize=64)
+def _module(module_path: str) -> Any:
+    return import_module(module_path)

@@ -3,15 +3,34 @@
 Pure data and one pure function: no settings, no files, no Django. This is
 the part the golden files test, so it mirrors the reference
 (``session_log.go``) branch for branch.
+
+The inputs a host makes (``IterateRequest``, ``IterateResponse``,
+``IterateFailure``, ``IterateAttempt``, ``AttemptStatus``) check their
+values when they are made (``coercion``): an odd value becomes one the row
+can hold, with a warning, so it costs neither the row nor a reader's
+trust in it, and building and writing the row (per session, inside the
+request) test nothing twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..row import ACCEPTED, ERROR_LIMIT, INFRA_ERROR, MAX_ITER_EXHAUSTED, PROMPT_LIMIT, counts_problem, trim
+from ..row import (
+    ACCEPTED,
+    ERROR_LIMIT,
+    INFRA_ERROR,
+    MAX_ITER_EXHAUSTED,
+    PROMPT_LIMIT,
+    USAGE_KEY_NAMES,
+    VALIDATION_FAILED,
+    VERDICT_KINDS,
+    counts_problem,
+    trim,
+)
+from . import coercion
 
 #: A roster check gets the accepted artifact and answers whether every id in
 #: it is on the roster; ``None`` means "no answer" and leaves the key out.
@@ -44,10 +63,44 @@ class Usage:
         )
 
 
+def usage_given(value: object, field: str) -> Usage | None:
+    """A host's usage as a ``Usage``: a mapping of its names, or an object with its two totals.
+
+    Anything else (OpenAI's ``CompletionUsage``, with ``prompt_tokens``, a
+    number) is left out with a warning rather than written as zero tokens.
+    Its counts are checked when the row is written (a ``Usage`` may be
+    filled in after it is given).
+    """
+    if value is None or type(value) is Usage:
+        return value
+    if isinstance(value, Usage):
+        return replace(value)
+    if isinstance(value, Mapping):
+        if "input_tokens" in value or "output_tokens" in value:
+            return Usage(*(value.get(name, 0) for name in USAGE_KEY_NAMES))
+    elif hasattr(value, "input_tokens") or hasattr(value, "output_tokens"):
+        return Usage(*(getattr(value, name, 0) for name in USAGE_KEY_NAMES))
+    coercion.say_once(field, value, "left out (give a django_sessionlog.Usage)")
+    return None
+
+
 @dataclass(slots=True)
 class AttemptStatus:
     kind: str
     error: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in VERDICT_KINDS:
+            kind = coercion.text(self.kind, "AttemptStatus.kind")
+            if kind not in VERDICT_KINDS:
+                coercion.say_once(
+                    "AttemptStatus.kind",
+                    self.kind,
+                    f"written as {VALIDATION_FAILED} (kinds: {', '.join(VERDICT_KINDS)})",
+                )
+                kind = VALIDATION_FAILED
+            self.kind = kind
+        self.error = coercion.text(self.error, "AttemptStatus.error")
 
 
 @dataclass(slots=True)
@@ -56,6 +109,19 @@ class IterateAttempt:
     status: AttemptStatus
     span_id: str = ""
     usage: Usage | None = None
+
+    def __post_init__(self) -> None:
+        self.iteration = coercion.count(self.iteration, "IterateAttempt.iteration")
+        if type(self.status) is not AttemptStatus:
+            status: Any = self.status
+            if isinstance(status, AttemptStatus):
+                self.status = AttemptStatus(status.kind, status.error)
+            else:
+                # A bare kind ("no_json") is its status; anything else says nothing.
+                self.status = AttemptStatus(status if isinstance(status, str) else VALIDATION_FAILED)
+        self.span_id = coercion.text(self.span_id, "IterateAttempt.span_id")
+        if self.usage is not None and type(self.usage) is not Usage:
+            self.usage = usage_given(self.usage, "IterateAttempt.usage")
 
 
 @dataclass(slots=True)
@@ -67,6 +133,34 @@ class IterateRequest:
     prompt: str = ""
     max_iterations: int = 0
 
+    def __post_init__(self) -> None:
+        self.trace_id = coercion.text(self.trace_id, "IterateRequest.trace_id")
+        self.kind = coercion.text(self.kind, "IterateRequest.kind")
+        self.model = coercion.text(self.model, "IterateRequest.model")
+        self.provider = coercion.text(self.provider, "IterateRequest.provider")
+        self.prompt = coercion.text(self.prompt, "IterateRequest.prompt")
+        self.max_iterations = coercion.count(self.max_iterations, "IterateRequest.max_iterations")
+
+
+def _history(history: object, field: str) -> list[IterateAttempt] | Sequence[IterateAttempt]:
+    """The attempts, without what is not an attempt (said once); ``None`` is no attempts."""
+    if history is None:
+        return []
+    if not isinstance(history, (list, tuple)):
+        if isinstance(history, (str, bytes, Mapping)) or not hasattr(history, "__iter__"):
+            coercion.say_once(field, history, "taken as no attempts (give a list of IterateAttempt)")
+            return []
+        history = list(history)  # a generator is read once
+    if all(type(attempt) is IterateAttempt for attempt in history):
+        return history
+    kept = []
+    for attempt in history:
+        if isinstance(attempt, IterateAttempt):
+            kept.append(attempt)
+        else:
+            coercion.say_once(field, attempt, "an item left out (not an IterateAttempt)")
+    return kept
+
 
 @dataclass(slots=True)
 class IterateResponse:
@@ -76,6 +170,15 @@ class IterateResponse:
     artifact: dict[str, Any] | None = None
     usage: Usage | None = None  # the session's total, when the host knows it
 
+    def __post_init__(self) -> None:
+        self.trace_id = coercion.text(self.trace_id, "IterateResponse.trace_id")
+        self.iterations = coercion.count(self.iterations, "IterateResponse.iterations")
+        self.history = _history(self.history, "IterateResponse.history")
+        if self.artifact is not None and type(self.artifact) is not dict:
+            self.artifact = coercion.artifact(self.artifact, "IterateResponse.artifact")
+        if self.usage is not None and type(self.usage) is not Usage:
+            self.usage = usage_given(self.usage, "IterateResponse.usage")
+
 
 @dataclass(slots=True)
 class IterateFailure:
@@ -83,6 +186,13 @@ class IterateFailure:
     iterations: int = 0
     history: Sequence[IterateAttempt] = field(default_factory=list)
     usage: Usage | None = None  # the session's total, when the host knows it
+
+    def __post_init__(self) -> None:
+        self.trace_id = coercion.text(self.trace_id, "IterateFailure.trace_id")
+        self.iterations = coercion.count(self.iterations, "IterateFailure.iterations")
+        self.history = _history(self.history, "IterateFailure.history")
+        if self.usage is not None and type(self.usage) is not Usage:
+            self.usage = usage_given(self.usage, "IterateFailure.usage")
 
 
 @dataclass(slots=True)
@@ -144,8 +254,6 @@ def build_session_record(
     error, exactly as in the reference, so every host (and the golden files)
     gets the same row for the same session.
     """
-    # The prompt is trimmed first, as before: a prompt that is not text
-    # fails the build before the host's roster check is asked anything.
     # Most prompts fit, and then the call to ``trim`` is saved.
     prompt = request.prompt
     if len(prompt) > PROMPT_LIMIT:
@@ -185,7 +293,7 @@ def build_session_record(
                 SessionAttemptRecord(
                     iteration=0,
                     verdict_kind=INFRA_ERROR,
-                    error=trim(str(infra_error), ERROR_LIMIT),
+                    error=trim(coercion.safe_str(infra_error), ERROR_LIMIT),
                 )
             ]
     # One call with every field in order (``row.KEYS``): keywords, or

@@ -148,7 +148,7 @@ class SessionLogger:
         except Exception as exc:
             if self.raise_errors:
                 raise
-            self._lost(record.session_id, path, exc)
+            self._lost(getattr(record, "session_id", "?"), path, exc)
         else:
             if ended is not None:
                 self._say_recovered(path, ended)

@@ -188,3 +188,43 @@ def test_asend_from_an_async_view_writes_the_row_off_the_event_loop(
     assert row["final_verdict"] == "accepted"
     assert writer_threads
     assert writer_threads[0] is not loop_thread
+
+
+def test_a_patched_roster_check_is_what_the_next_row_calls(
+    tmp_path: Path, request_fill: IterateRequest, accepted: IterateResponse
+) -> None:
+    """The check's module is imported once, its function looked up at each row: ``mock.patch`` works in tests."""
+    from unittest import mock
+
+    log = tmp_path / "sessions.jsonl"
+    accepted.artifact = {"workers": ["W-1001"]}
+    with sessionlog(log, ROSTER_CHECKS={"fill": "tests.roster.grounded"}):
+        iterate_finished.send(sender=None, request=request_fill, response=accepted)
+        with mock.patch("tests.roster.grounded", return_value=False):
+            iterate_finished.send(sender=None, request=request_fill, response=accepted)
+        iterate_finished.send(sender=None, request=request_fill, response=accepted)
+    assert [row["grounded_in_roster"] for row in read_rows(log)] == [True, False, True]
+
+
+def test_a_row_sent_without_any_trace_id_while_a_request_is_served_takes_the_requests(
+    tmp_path: Path, accepted: IterateResponse
+) -> None:
+    from django.http import HttpRequest, HttpResponse
+    from django.test import RequestFactory
+
+    from django_sessionlog.middleware import TraceIdMiddleware
+
+    log = tmp_path / "sessions.jsonl"
+    accepted.trace_id = ""
+
+    def view(request: HttpRequest) -> HttpResponse:
+        iterate_finished.send(sender=None, request=IterateRequest(kind="fill"), response=accepted)
+        return HttpResponse()
+
+    with sessionlog(log):
+        served = TraceIdMiddleware(view)(
+            RequestFactory().get("/", headers={"X-Lakehouse-Trace-Id": "req-42"})
+        )
+        iterate_finished.send(sender=None, request=IterateRequest(kind="fill"), response=accepted)  # outside
+    assert served["X-Lakehouse-Trace-Id"] == "req-42"  # type: ignore[index]
+    assert [row["session_id"] for row in read_rows(log)] == ["req-42", ""]

@@ -71,3 +71,43 @@ def test_async_view_that_raises_leaves_an_infra_error_row() -> None:
     with capture_sessions() as rows, pytest.raises(ValueError, match="async boom"):
         asyncio.run(view())
     assert rows[0]["attempts"][0]["error"] == "async boom"
+
+
+def test_a_session_without_a_trace_id_takes_the_served_requests_id() -> None:
+    """What an adapter opens (it cannot know the request) carries the id the caller got back."""
+    from django.http import HttpRequest, HttpResponse
+    from django.test import RequestFactory
+
+    from django_sessionlog.middleware import TraceIdMiddleware
+
+    def view(request: HttpRequest) -> HttpResponse:
+        with iterate_session(IterateRequest(kind="fill")) as session:
+            session.accept(IterateResponse(iterations=1))
+        return HttpResponse()
+
+    with capture_sessions() as rows:
+        TraceIdMiddleware(view)(RequestFactory().get("/", headers={"X-Lakehouse-Trace-Id": "req-7"}))
+        with iterate_session(IterateRequest(kind="fill")) as session:  # no request served: no id
+            session.accept(IterateResponse(iterations=1))
+    assert [row["session_id"] for row in rows] == ["req-7", ""]
+
+
+def test_an_async_session_takes_the_served_requests_id_and_its_own_wins() -> None:
+    from django.http import HttpRequest, HttpResponse
+    from django.test import RequestFactory
+
+    from django_sessionlog.middleware import TraceIdMiddleware
+
+    async def view(request: HttpRequest) -> HttpResponse:
+        for trace_id in ("", "own-id"):
+            async with iterate_session(IterateRequest(trace_id=trace_id, kind="fill")) as session:
+                session.accept(IterateResponse(iterations=1))
+        return HttpResponse()
+
+    async def serve() -> None:
+        middleware = TraceIdMiddleware(view)
+        await middleware(RequestFactory().get("/", headers={"X-Lakehouse-Trace-Id": "req-8"}))  # type: ignore[misc]
+
+    with capture_sessions() as rows:
+        asyncio.run(serve())
+    assert [row["session_id"] for row in rows] == ["req-8", "own-id"]

@@ -126,7 +126,7 @@ BAD: list[tuple[Any, str]] = [
         "cache_read_tokens + cache_write_tokens = 11, more than input_tokens = 10",
     ),
     (Usage(10, 2, reasoning_tokens=3), "reasoning_tokens = 3, more than output_tokens = 2"),
-    ("many", "input_tokens: 0"),  # not a Usage at all: no counts, and nothing raised
+    ("many", "IterateAttempt.usage was a str ('many'), left out"),  # not a Usage at all: no counts
 ]
 
 
@@ -137,15 +137,15 @@ def test_bad_usage_from_a_host_is_left_out_with_a_warning_naming_the_session_and
     history = [attempt(1, "no_json", usage), attempt(2, "accepted", Usage(4, 5))]
     with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
         row = row_of(IterateResponse("", 2, history, {"a": 1}))
-    if isinstance(usage, str):
-        # A string has no counts: it reads as zeros, a valid (if empty) usage.
-        assert row["attempts"][0]["usage"] == {"input_tokens": 0, "output_tokens": 0}
-        return
     assert "usage" not in row["attempts"][0]
     assert row["attempts"][1]["usage"] == {"input_tokens": 4, "output_tokens": 5}
     assert row["usage"] == {"input_tokens": 4, "output_tokens": 5}  # the bad one is not summed
     [warning] = [r.getMessage() for r in caplog.records]
-    assert warning.startswith(f"Session 't1': its usage is left out of the row: {said}")
+    if isinstance(usage, str):
+        # Not a Usage at all: left out when the attempt is made, not written as zero tokens.
+        assert warning.startswith(f"django_sessionlog: {said}")
+    else:
+        assert warning.startswith(f"Session 't1': its usage is left out of the row: {said}")
 
 
 def test_a_bad_total_is_left_out_and_the_attempts_keep_theirs(caplog: pytest.LogCaptureFixture) -> None:
