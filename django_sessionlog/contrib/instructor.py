@@ -323,7 +323,7 @@ class _Call:
             self.provider_error is None
             and last is not None
             and last.parse_error is not None
-            and (exc.__cause__ is last.parse_error or exc is last.parse_error)
+            and _caused_by(exc, last.parse_error)
         ):
             # The retries (or the token budget) ran out on a rejected answer.
             history = self._history(answered)
@@ -333,6 +333,7 @@ class _Call:
         if error is None:
             cause = exc.__cause__
             error = cause if isinstance(exc, InstructorRetryException) and cause is not None else exc
+            error = _retried(error) or error
         session.fail(recording.error_text(error))
 
     def _history(self, answered: list[_Attempt]) -> list[IterateAttempt]:
@@ -360,6 +361,42 @@ class _Call:
             await self.session.__aexit__(None, None, None)
         except Exception:
             recording.adapter_failed("could not log an instructor call")
+
+
+def _retried(error: BaseException | None) -> BaseException | None:
+    """The exception a tenacity ``RetryError`` wraps (its last attempt's), else None.
+
+    A ``Retrying`` without ``reraise=True`` (tenacity's default) ends with a
+    ``RetryError`` instead of the last attempt's exception; duck-typed, so
+    the adapter need not import tenacity.
+    """
+    last_attempt = getattr(error, "last_attempt", None)
+    exception = getattr(last_attempt, "exception", None)
+    if not callable(exception):
+        return None
+    try:
+        found = exception(timeout=0)
+    except Exception:
+        return None
+    return found if isinstance(found, BaseException) else None
+
+
+def _caused_by(exc: BaseException, rejected: BaseException) -> bool:
+    """Whether ``exc`` ended the call because of the ``rejected`` answer's error.
+
+    Follows ``__cause__`` (``InstructorRetryException`` and
+    ``TokenBudgetExceeded`` are raised from it) and a ``RetryError``'s last
+    attempt, so that a ``Retrying`` gives the same verdict with or without
+    ``reraise=True``.
+    """
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        if error is rejected:
+            return True
+        seen.add(id(error))
+        error = _retried(error) or error.__cause__
+    return False
 
 
 def verdict_of(error: BaseException) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ import openai
 import pytest
 from django.test import override_settings
 from opentelemetry import trace
-from tenacity import Retrying, stop_after_attempt, stop_after_delay
+from tenacity import AsyncRetrying, Retrying, stop_after_attempt, stop_after_delay
 
 from django_sessionlog.contrib.instructor import allowed_attempts, logged
 from django_sessionlog.testing import capture_sessions
@@ -25,6 +26,11 @@ from .conftest import GOOD, PROMPT, Exploding, Fill, user_messages
 MODES = [instructor.Mode.TOOLS, instructor.Mode.JSON, instructor.Mode.MD_JSON]
 
 Outcome = tuple[str, Any]  # ("result", value) or ("raised", (type, text))
+
+
+def raised(exc: Exception) -> Outcome:
+    """An exception as a caller reads it, without object addresses (a ``RetryError`` names its ``Future``'s)."""
+    return "raised", (type(exc), re.sub(r" at 0x[0-9a-f]+", " at 0x?", str(exc)))
 
 
 class Result:
@@ -94,7 +100,7 @@ def call(client: Any, model: str, response_model: Any = Fill, max_retries: Any =
             )
         )
     except Exception as exc:
-        return "raised", (type(exc), str(exc))
+        return raised(exc)
 
 
 async def acall(client: Any, model: str, response_model: Any = Fill, max_retries: Any = 3) -> Outcome:
@@ -105,7 +111,7 @@ async def acall(client: Any, model: str, response_model: Any = Fill, max_retries
             )
         )
     except Exception as exc:
-        return "raised", (type(exc), str(exc))
+        return raised(exc)
 
 
 def same_with_and_without(
@@ -522,6 +528,68 @@ def test_a_tenacity_retrying_is_read_for_max_iterations(server: ScriptedServer, 
         2,
         2,
     )
+
+
+def test_a_retrying_without_reraise_gives_the_same_row_as_with_it(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
+    # tenacity's default (reraise=False) ends with a RetryError around the last attempt's error.
+    outcome, row = same_with_and_without(
+        server, clients, "fix", max_retries=Retrying(stop=stop_after_attempt(2))
+    )
+    assert outcome[0] == "raised"
+    assert outcome[1][0] is instructor.core.exceptions.InstructorRetryException
+    client = logged(sync_client(clients, server.base_url), kind="fill")
+    with capture_sessions() as rows:
+        call(client, "fix", max_retries=Retrying(stop=stop_after_attempt(2), reraise=True))
+    [reraised] = rows
+    for key in ("final_verdict", "iterations", "max_iterations", "attempts"):
+        assert row[key] == reraised[key], key
+    assert (row["final_verdict"], row["iterations"]) == ("max_iter_exhausted", 2)
+    assert verdicts(row) == [
+        ("no_json", "No tool calls or function call found in response (mode: TOOLS)"),
+        ("validation_failed", "workers: worker W-9999 is not on the roster"),
+    ]
+    assert [a["usage"]["input_tokens"] for a in row["attempts"]] == [100, 200]
+
+
+def test_an_async_retrying_without_reraise_is_max_iter_exhausted(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
+    async def run() -> Outcome:
+        client = logged(async_client(clients, server.base_url), kind="fill")
+        outcome = await acall(client, "phantom", max_retries=AsyncRetrying(stop=stop_after_attempt(2)))
+        await close_async(clients)
+        return outcome
+
+    with capture_sessions() as rows:
+        assert asyncio.run(run())[0] == "raised"
+    assert (rows[0]["final_verdict"], rows[0]["iterations"]) == ("max_iter_exhausted", 2)
+    assert verdicts(rows[0]) == [("validation_failed", "workers: worker W-9999 is not on the roster")] * 2
+
+
+def test_a_retrying_without_reraise_that_runs_out_on_provider_errors_is_an_infra_error_with_their_text(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
+    # tenacity's default retry retries any exception: the 500 is asked twice.
+    outcome, row = same_with_and_without(
+        server, clients, "down", max_retries=Retrying(stop=stop_after_attempt(2))
+    )
+    assert outcome[0] == "raised"
+    assert server.requests_for("down") == 4
+    assert (row["final_verdict"], row["iterations"]) == ("infra_error", 0)
+    assert row["attempts"][0]["error"].startswith("InternalServerError: Error code: 500")
+
+
+def test_a_retrying_without_reraise_around_a_validator_that_crashes_gives_the_crash(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
+    outcome, row = same_with_and_without(
+        server, clients, "good", response_model=Exploding, max_retries=Retrying(stop=stop_after_attempt(2))
+    )
+    assert outcome[0] == "raised"
+    assert row["final_verdict"] == "infra_error"
+    assert row["attempts"][0]["error"] == "RuntimeError: the shift calendar is down"
 
 
 @override_settings(SESSIONLOG={"OTEL_SPANS": True})
