@@ -8,6 +8,12 @@ a retry gets the script's next answer and the last one repeats. The JSON
 goes into a tool call when the request offers ``tools``, else into the
 text. Every answer carries ``usage``, different per attempt.
 
+``POST /v1/responses`` answers the same scripts in OpenAI's Responses shape
+(``output`` items, ``usage.input_tokens``, ``responses_usage_for``). Its
+requests carry no assistant turns (instructor's retry adds a ``user``
+correction), so there the attempt is the count of ``user`` turns in
+``input`` (the tests' prompts have one).
+
     with ScriptedServer({"fix": [PROSE, Json(bad), Json(good)]}) as server:
         OpenAI(base_url=server.base_url, api_key="x", max_retries=0)
 """
@@ -73,6 +79,26 @@ def usage_for(attempt: int) -> dict[str, Any]:
     }
 
 
+def responses_usage_for(attempt: int) -> dict[str, Any]:
+    """``usage_for(attempt)`` in the Responses API's shape (the same counts)."""
+    return {
+        "input_tokens": 100 * attempt,
+        "output_tokens": 10 * attempt,
+        "total_tokens": 110 * attempt,
+        "input_tokens_details": {"cached_tokens": attempt},
+        "output_tokens_details": {"reasoning_tokens": 2 * attempt},
+    }
+
+
+def responses_attempt_of(body: Mapping[str, Any]) -> int:
+    """A Responses request's attempt: its ``user`` turns (a retry adds one)."""
+    items = body.get("input", ())
+    if isinstance(items, str):
+        return 1
+    users = sum(1 for item in items if isinstance(item, dict) and item.get("role") == "user")
+    return max(users, 1)
+
+
 def attempt_of(body: Mapping[str, Any]) -> int:
     return 1 + sum(1 for message in body.get("messages", ()) if message.get("role") == "assistant")
 
@@ -106,6 +132,41 @@ def _completion(body: Mapping[str, Any], answer: Prose | Json, attempt: int) -> 
     }
 
 
+def _response(body: Mapping[str, Any], answer: Prose | Json, attempt: int) -> dict[str, Any]:
+    """The answer as a Responses API ``response``: a ``function_call`` item when there are tools."""
+    item: dict[str, Any]
+    if isinstance(answer, Json) and body.get("tools"):
+        item = {
+            "type": "function_call",
+            "id": f"fc_{attempt}",
+            "call_id": f"call_{attempt}",
+            "name": answer.tool or body["tools"][0]["name"],
+            "arguments": json.dumps(answer.value),
+            "status": "completed",
+        }
+    else:
+        text = answer.text if isinstance(answer, Prose) else json.dumps(answer.value)
+        item = {
+            "type": "message",
+            "id": f"msg_{attempt}",
+            "role": "assistant",
+            "status": "completed",
+            "content": [{"type": "output_text", "text": text, "annotations": []}],
+        }
+    return {
+        "id": f"resp_{attempt}",
+        "object": "response",
+        "created_at": 1_765_000_000,
+        "model": body.get("model", ""),
+        "status": "completed",
+        "output": [item],
+        "parallel_tool_calls": True,
+        "tool_choice": "auto",
+        "tools": [],
+        "usage": responses_usage_for(attempt) if answer.usage is None else answer.usage,
+    }
+
+
 class ScriptedServer:
     """The server, its scripts by model, and the requests it answered (``bodies``)."""
 
@@ -126,7 +187,8 @@ class ScriptedServer:
         with self._lock:
             return sum(1 for body in self.bodies if body.get("model") == model)
 
-    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    def answer(self, body: dict[str, Any], path: str = "/v1/chat/completions") -> tuple[int, dict[str, Any]]:
+        responses = path.rstrip("/").endswith("/responses")
         with self._lock:
             self.bodies.append(body)
         script = self.scripts.get(str(body.get("model")))
@@ -134,13 +196,15 @@ class ScriptedServer:
             return 404, {
                 "error": {"message": f"no script for model {body.get('model')!r}", "type": "not_found"}
             }
-        attempt = attempt_of(body)
+        attempt = responses_attempt_of(body) if responses else attempt_of(body)
         answer = script[min(attempt, len(script)) - 1]
         if isinstance(answer, Slow):
             time.sleep(answer.seconds)
             answer = answer.answer
         if isinstance(answer, Status):
             return answer.code, {"error": {"message": f"scripted HTTP {answer.code}", "type": "server_error"}}
+        if responses:
+            return 200, _response(body, answer, attempt)
         return 200, _completion(body, answer, attempt)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -157,7 +221,7 @@ class ScriptedServer:
                 except ValueError:
                     status, answer = 400, {"error": {"message": "not JSON", "type": "invalid_request"}}
                 else:
-                    status, answer = server.answer(body)
+                    status, answer = server.answer(body, self.path)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
@@ -323,7 +323,7 @@ class _Call:
             self.provider_error is None
             and last is not None
             and last.parse_error is not None
-            and (exc.__cause__ is last.parse_error or exc is last.parse_error)
+            and _caused_by(exc, last.parse_error)
         ):
             # The retries (or the token budget) ran out on a rejected answer.
             history = self._history(answered)
@@ -333,6 +333,7 @@ class _Call:
         if error is None:
             cause = exc.__cause__
             error = cause if isinstance(exc, InstructorRetryException) and cause is not None else exc
+            error = _retried(error) or error
         session.fail(recording.error_text(error))
 
     def _history(self, answered: list[_Attempt]) -> list[IterateAttempt]:
@@ -362,6 +363,42 @@ class _Call:
             recording.adapter_failed("could not log an instructor call")
 
 
+def _retried(error: BaseException | None) -> BaseException | None:
+    """The exception a tenacity ``RetryError`` wraps (its last attempt's), else None.
+
+    A ``Retrying`` without ``reraise=True`` (tenacity's default) ends with a
+    ``RetryError`` instead of the last attempt's exception; duck-typed, so
+    the adapter need not import tenacity.
+    """
+    last_attempt = getattr(error, "last_attempt", None)
+    exception = getattr(last_attempt, "exception", None)
+    if not callable(exception):
+        return None
+    try:
+        found = exception(timeout=0)
+    except Exception:
+        return None
+    return found if isinstance(found, BaseException) else None
+
+
+def _caused_by(exc: BaseException, rejected: BaseException) -> bool:
+    """Whether ``exc`` ended the call because of the ``rejected`` answer's error.
+
+    Follows ``__cause__`` (``InstructorRetryException`` and
+    ``TokenBudgetExceeded`` are raised from it) and a ``RetryError``'s last
+    attempt, so that a ``Retrying`` gives the same verdict with or without
+    ``reraise=True``.
+    """
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        if error is rejected:
+            return True
+        seen.add(id(error))
+        error = _retried(error) or error.__cause__
+    return False
+
+
 def verdict_of(error: BaseException) -> tuple[str, str]:
     """An answer instructor rejected: ``no_json`` when there was nothing to parse, else ``validation_failed``.
 
@@ -376,19 +413,45 @@ def verdict_of(error: BaseException) -> tuple[str, str]:
 
 
 def _usage(response: Any, into: Usage | None) -> Usage | None:
-    """The answer's token counts (OpenAI's ``usage``), filled into the attempt's ``Usage``."""
-    counts = getattr(response, "usage", None)
+    """The answer's token counts, filled into the attempt's ``Usage``; None when it gave none.
+
+    instructor passes each provider's own answer, so three shapes are read:
+    OpenAI chat's (``prompt_tokens``, ``completion_tokens`` and their
+    ``*_details``), OpenAI Responses' (``input_tokens``, ``output_tokens``,
+    ``input_tokens_details.cached_tokens``,
+    ``output_tokens_details.reasoning_tokens``) and Anthropic's
+    (``input_tokens`` without the cached tokens, which
+    ``cache_read_input_tokens`` and ``cache_creation_input_tokens`` count:
+    added back, since ``Usage.input_tokens`` holds them;
+    ``output_tokens_details.thinking_tokens``). An answer with
+    neither total has no usage, never zeros.
+    """
+    counts = _field(response, "usage")
     if counts is None:
         return None
-    prompt_details = getattr(counts, "prompt_tokens_details", None)
-    completion_details = getattr(counts, "completion_tokens_details", None)
+    input_tokens = _field(counts, "prompt_tokens")
+    output_tokens = _field(counts, "completion_tokens")
+    cache_write: object = 0
+    if input_tokens is not None or output_tokens is not None:
+        cache_read = _field(_field(counts, "prompt_tokens_details"), "cached_tokens")
+        reasoning = _field(_field(counts, "completion_tokens_details"), "reasoning_tokens")
+    else:
+        input_tokens = _field(counts, "input_tokens")
+        output_tokens = _field(counts, "output_tokens")
+        if input_tokens is None and output_tokens is None:
+            return None
+        cache_read = _field(_field(counts, "input_tokens_details"), "cached_tokens")
+        output_details = _field(counts, "output_tokens_details")
+        reasoning = _field(output_details, "reasoning_tokens")
+        if reasoning is None:  # Anthropic's name
+            reasoning = _field(output_details, "thinking_tokens")
+        read = _field(counts, "cache_read_input_tokens")
+        written = _field(counts, "cache_creation_input_tokens")
+        if read is not None or written is not None:
+            cache_read, cache_write = read, written
+            input_tokens = _plus(input_tokens, read, written)
     found = recording.usage_of(
-        getattr(counts, "prompt_tokens", None),
-        getattr(counts, "completion_tokens", None),
-        getattr(prompt_details, "cached_tokens", 0),
-        0,
-        getattr(completion_details, "reasoning_tokens", 0),
-        source="the instructor answer",
+        input_tokens, output_tokens, cache_read, cache_write, reasoning, source="the instructor answer"
     )
     if found is None or into is None:
         return found
@@ -396,3 +459,24 @@ def _usage(response: Any, into: Usage | None) -> Usage | None:
     for field in dataclasses.fields(Usage):
         setattr(into, field.name, getattr(found, field.name))
     return into
+
+
+def _field(value: object, name: str) -> object:
+    """A count or part of a provider's usage: an attribute, or a key when it is a mapping (None when absent)."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return value.get(name)
+    return getattr(value, name, None)
+
+
+def _plus(total: object, *parts: object) -> object:
+    """``total`` and ``parts`` added (None as 0); the first that is not a count, so ``usage_of`` warns of it."""
+    added = 0
+    for value in (total, *parts):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return value
+        added += value
+    return added

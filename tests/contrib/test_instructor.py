@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,18 +14,27 @@ import openai
 import pytest
 from django.test import override_settings
 from opentelemetry import trace
-from tenacity import Retrying, stop_after_attempt, stop_after_delay
+from pydantic import BaseModel
+from tenacity import AsyncRetrying, Retrying, stop_after_attempt, stop_after_delay
 
-from django_sessionlog.contrib.instructor import allowed_attempts, logged
+from django_sessionlog.contrib.instructor import _usage, allowed_attempts, logged
 from django_sessionlog.testing import capture_sessions
+from django_sessionlog.write.records import Usage
 
 from ..otel import Spans, span_id, trace_id
-from ..scripted_openai import ScriptedServer, refused_url, usage_for
+from ..scripted_openai import ScriptedServer, refused_url, responses_usage_for, usage_for
 from .conftest import GOOD, PROMPT, Exploding, Fill, user_messages
 
 MODES = [instructor.Mode.TOOLS, instructor.Mode.JSON, instructor.Mode.MD_JSON]
+#: OpenAI's Responses API (``POST /v1/responses``): usage as ``input_tokens`` / ``output_tokens``.
+RESPONSES = instructor.Mode.RESPONSES_TOOLS
 
 Outcome = tuple[str, Any]  # ("result", value) or ("raised", (type, text))
+
+
+def raised(exc: Exception) -> Outcome:
+    """An exception as a caller reads it, without object addresses (a ``RetryError`` names its ``Future``'s)."""
+    return "raised", (type(exc), re.sub(r" at 0x[0-9a-f]+", " at 0x?", str(exc)))
 
 
 class Result:
@@ -94,7 +104,7 @@ def call(client: Any, model: str, response_model: Any = Fill, max_retries: Any =
             )
         )
     except Exception as exc:
-        return "raised", (type(exc), str(exc))
+        return raised(exc)
 
 
 async def acall(client: Any, model: str, response_model: Any = Fill, max_retries: Any = 3) -> Outcome:
@@ -105,7 +115,7 @@ async def acall(client: Any, model: str, response_model: Any = Fill, max_retries
             )
         )
     except Exception as exc:
-        return "raised", (type(exc), str(exc))
+        return raised(exc)
 
 
 def same_with_and_without(
@@ -449,14 +459,104 @@ def test_odd_token_counts_cost_the_attempts_usage_and_a_warning_not_the_row(
     assert "not counts" in caplog.text
 
 
+@pytest.mark.parametrize("mode", [instructor.Mode.TOOLS, RESPONSES], ids=["TOOLS", "RESPONSES_TOOLS"])
 def test_an_answer_without_usage_is_an_attempt_without_usage(
-    server: ScriptedServer, clients: list[Any]
+    server: ScriptedServer, clients: list[Any], mode: instructor.Mode
 ) -> None:
-    _, row = same_with_and_without(server, clients, "no-usage", max_retries=0)
-    assert row["attempts"][0].get("usage", {"input_tokens": 0, "output_tokens": 0}) == {
-        "input_tokens": 0,
-        "output_tokens": 0,
-    }
+    # The server answers "usage": {}: no counts at all, so no usage (not zeros).
+    _, row = same_with_and_without(server, clients, "no-usage", max_retries=0, mode=mode)
+    assert row["final_verdict"] == "accepted"
+    assert "usage" not in row["attempts"][0]
+    assert "usage" not in row
+
+
+def test_the_responses_apis_usage_is_each_attempts_usage(server: ScriptedServer, clients: list[Any]) -> None:
+    outcome, row = same_with_and_without(server, clients, "fix", mode=RESPONSES)
+    assert outcome[0] == "result"
+    assert outcome[1].model_dump() == GOOD
+    assert [kind for kind, _ in verdicts(row)] == ["no_json", "validation_failed", "accepted"]
+    for number, attempt in enumerate(row["attempts"], start=1):
+        expected = responses_usage_for(number)
+        assert attempt["usage"] == {
+            "input_tokens": expected["input_tokens"],
+            "output_tokens": expected["output_tokens"],
+            "cache_read_tokens": expected["input_tokens_details"]["cached_tokens"],
+            "reasoning_tokens": expected["output_tokens_details"]["reasoning_tokens"],
+        }
+    assert row["usage"]["input_tokens"] == 600
+
+
+class AnthropicDetails(BaseModel):
+    """anthropic.types.OutputTokensDetails' field (the anthropic SDK is not a test dependency)."""
+
+    thinking_tokens: int
+
+
+class AnthropicUsage(BaseModel):
+    """anthropic.types.Usage's token fields: ``input_tokens`` leaves out the cached tokens."""
+
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    output_tokens_details: AnthropicDetails | None = None
+
+
+class AnthropicMessage(BaseModel):
+    """What instructor's ``completion:response`` hook gives for ``from_anthropic``: a message with ``usage``."""
+
+    usage: AnthropicUsage
+
+
+@pytest.mark.parametrize(
+    ("usage", "expected"),
+    [
+        (
+            AnthropicUsage(
+                input_tokens=40,
+                output_tokens=12,
+                cache_read_input_tokens=50,
+                cache_creation_input_tokens=10,
+                output_tokens_details=AnthropicDetails(thinking_tokens=5),
+            ),
+            Usage(100, 12, 50, 10, 5),
+        ),
+        (AnthropicUsage(input_tokens=40, output_tokens=12), Usage(40, 12)),
+        (AnthropicUsage(input_tokens=40, output_tokens=12, cache_read_input_tokens=0), Usage(40, 12)),
+        (AnthropicUsage(input_tokens=0, output_tokens=3, cache_creation_input_tokens=7), Usage(7, 3, 0, 7)),
+    ],
+    ids=["cached", "no-cache-counts", "zero-cache-read", "all-written"],
+)
+def test_anthropics_usage_counts_its_cached_tokens_in_input_tokens(
+    usage: AnthropicUsage, expected: Usage
+) -> None:
+    assert _usage(AnthropicMessage(usage=usage), Usage()) == expected
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"prompt_tokens": 9, "completion_tokens": 2, "prompt_tokens_details": {"cached_tokens": 4}},
+        {"input_tokens": 9, "output_tokens": 2, "input_tokens_details": {"cached_tokens": 4}},
+    ],
+    ids=["chat", "responses"],
+)
+def test_usage_as_a_mapping_is_read_too(usage: dict[str, Any]) -> None:
+    assert _usage({"usage": usage}, None) == Usage(9, 2, 4)
+
+
+def test_usage_with_neither_total_is_no_usage() -> None:
+    into = Usage()
+    assert _usage(AnthropicMessage.model_construct(usage=AnthropicUsage.model_construct()), into) is None
+    assert _usage({"usage": {"total_tokens": 30}}, into) is None
+    assert _usage({"usage": None}, into) is None
+
+
+def test_an_odd_anthropic_cache_count_costs_the_usage_and_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    odd = AnthropicUsage.model_construct(input_tokens=40, output_tokens=12, cache_read_input_tokens="lots")
+    with caplog.at_level(logging.WARNING, "django_sessionlog"):
+        assert _usage(AnthropicMessage.model_construct(usage=odd), Usage()) is None
+    assert "'lots'" in caplog.text
 
 
 def test_a_failure_inside_the_adapter_is_a_warning_and_the_call_goes_on(
@@ -522,6 +622,68 @@ def test_a_tenacity_retrying_is_read_for_max_iterations(server: ScriptedServer, 
         2,
         2,
     )
+
+
+def test_a_retrying_without_reraise_gives_the_same_row_as_with_it(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
+    # tenacity's default (reraise=False) ends with a RetryError around the last attempt's error.
+    outcome, row = same_with_and_without(
+        server, clients, "fix", max_retries=Retrying(stop=stop_after_attempt(2))
+    )
+    assert outcome[0] == "raised"
+    assert outcome[1][0] is instructor.core.exceptions.InstructorRetryException
+    client = logged(sync_client(clients, server.base_url), kind="fill")
+    with capture_sessions() as rows:
+        call(client, "fix", max_retries=Retrying(stop=stop_after_attempt(2), reraise=True))
+    [reraised] = rows
+    for key in ("final_verdict", "iterations", "max_iterations", "attempts"):
+        assert row[key] == reraised[key], key
+    assert (row["final_verdict"], row["iterations"]) == ("max_iter_exhausted", 2)
+    assert verdicts(row) == [
+        ("no_json", "No tool calls or function call found in response (mode: TOOLS)"),
+        ("validation_failed", "workers: worker W-9999 is not on the roster"),
+    ]
+    assert [a["usage"]["input_tokens"] for a in row["attempts"]] == [100, 200]
+
+
+def test_an_async_retrying_without_reraise_is_max_iter_exhausted(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
+    async def run() -> Outcome:
+        client = logged(async_client(clients, server.base_url), kind="fill")
+        outcome = await acall(client, "phantom", max_retries=AsyncRetrying(stop=stop_after_attempt(2)))
+        await close_async(clients)
+        return outcome
+
+    with capture_sessions() as rows:
+        assert asyncio.run(run())[0] == "raised"
+    assert (rows[0]["final_verdict"], rows[0]["iterations"]) == ("max_iter_exhausted", 2)
+    assert verdicts(rows[0]) == [("validation_failed", "workers: worker W-9999 is not on the roster")] * 2
+
+
+def test_a_retrying_without_reraise_that_runs_out_on_provider_errors_is_an_infra_error_with_their_text(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
+    # tenacity's default retry retries any exception: the 500 is asked twice.
+    outcome, row = same_with_and_without(
+        server, clients, "down", max_retries=Retrying(stop=stop_after_attempt(2))
+    )
+    assert outcome[0] == "raised"
+    assert server.requests_for("down") == 4
+    assert (row["final_verdict"], row["iterations"]) == ("infra_error", 0)
+    assert row["attempts"][0]["error"].startswith("InternalServerError: Error code: 500")
+
+
+def test_a_retrying_without_reraise_around_a_validator_that_crashes_gives_the_crash(
+    server: ScriptedServer, clients: list[Any]
+) -> None:
+    outcome, row = same_with_and_without(
+        server, clients, "good", response_model=Exploding, max_retries=Retrying(stop=stop_after_attempt(2))
+    )
+    assert outcome[0] == "raised"
+    assert row["final_verdict"] == "infra_error"
+    assert row["attempts"][0]["error"] == "RuntimeError: the shift calendar is down"
 
 
 @override_settings(SESSIONLOG={"OTEL_SPANS": True})
