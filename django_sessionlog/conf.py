@@ -25,7 +25,7 @@ The check ids, stable so that a project can silence one on purpose
 - E006 a ``TRACE_URL`` that is not an http(s) template
 - E007 a ``PATH`` with a placeholder other than ``{date}`` and ``{host}``
 - E008 a ``FILE_MODE`` outside 0 to 0o777
-- E009 a ``TRACE_HEADER`` that is not an HTTP header name
+- E009 a ``TRACE_HEADER`` that is not an HTTP header name, or holds ``_`` (servers drop it)
 - E010 ``SCRUB`` is not a dict, or has an unknown key
 - E011 a ``SCRUB['PII']`` entry that is not one of email, phone, card, iban
 - E012 a ``SCRUB['PATTERNS']`` entry that is not a regular expression one can use
@@ -114,6 +114,16 @@ def _check_dotted(setting: str, dotted: Any) -> list[CheckMessage]:
 def _check_roster_checks(value: Mapping[Any, Any]) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     for kind, dotted in value.items():
+        if not isinstance(kind, str):
+            errors.append(
+                _error(
+                    f"SESSIONLOG['ROSTER_CHECKS'] has the key {kind!r}, which is not a kind: "
+                    "no session would ever be checked by it.",
+                    'Keys are the sessions\' kinds, strings such as "fill".',
+                    3,
+                )
+            )
+            continue
         errors.extend(_check_dotted(f"SESSIONLOG['ROSTER_CHECKS'][{kind!r}]", dotted))
     return errors
 
@@ -201,11 +211,16 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 
 
 def _check_trace_header(value: str) -> list[CheckMessage]:
-    if _HEADER_NAME.match(value):
+    if not _HEADER_NAME.match(value):
+        problem = "is not an HTTP header name"
+    elif "_" in value:
+        # WSGI and ASGI servers (and nginx) drop such a header, or cannot tell it from one with "-".
+        problem = "holds '_', which servers drop from requests: Django would never see it"
+    else:
         return []
     return [
         _error(
-            f"SESSIONLOG['TRACE_HEADER'] = {value!r} is not an HTTP header name.",
+            f"SESSIONLOG['TRACE_HEADER'] = {value!r} {problem}.",
             f"For example {Settings.TRACE_HEADER.default!r}.",
             9,
         )

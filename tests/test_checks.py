@@ -489,3 +489,15 @@ def test_a_dotted_path_whose_module_raises_on_import_is_e004_not_a_failed_start(
         sys.modules.pop("explodes_on_import", None)
     assert error.id == "django_sessionlog.E004"
     assert "RuntimeError: no roster service" in error.msg
+
+
+def test_a_trace_header_with_an_underscore_is_refused_servers_drop_it() -> None:
+    [error] = errors_for({"TRACE_HEADER": "X_Trace_Id"})
+    assert error.id == "django_sessionlog.E009"
+    assert "'_'" in error.msg
+
+
+def test_a_roster_check_keyed_by_something_other_than_a_kind_is_refused() -> None:
+    [error] = errors_for({"ROSTER_CHECKS": {1: "tests.roster.grounded"}})
+    assert error.id == "django_sessionlog.E003"
+    assert "not a kind" in error.msg

@@ -299,15 +299,21 @@ class SessionLogger:
     # --- the descriptor ---------------------------------------------------------
 
     def _open(self, path: str) -> tuple[int, int]:
+        # Opened without blocking: a FIFO at the path with no reader (a
+        # mistake) is an error at once instead of a request that hangs.
+        # Writes block again (a pipe to a log shipper must not drop rows).
+        flags = _OPEN_FLAGS | getattr(os, "O_NONBLOCK", 0)
         try:
-            fd = os.open(path, _OPEN_FLAGS, self.file_mode)
+            fd = os.open(path, flags, self.file_mode)
         except FileNotFoundError:
             parent = os.path.dirname(path)
             if not parent:
                 raise
             os.makedirs(parent, exist_ok=True)
-            fd = os.open(path, _OPEN_FLAGS, self.file_mode)
+            fd = os.open(path, flags, self.file_mode)
         try:
+            if flags != _OPEN_FLAGS:
+                os.set_blocking(fd, True)
             st = os.fstat(fd)
         except BaseException:
             os.close(fd)

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from django_sessionlog import SessionLogger, SessionRecord
+from django_sessionlog import (
+    IterateRequest,
+    IterateResponse,
+    SessionLogger,
+    SessionRecord,
+    build_session_record,
+)
 from django_sessionlog.paths import host_name
 
 from ..conftest import read_rows
@@ -384,3 +390,31 @@ def test_a_worker_forked_while_the_lock_was_held_can_still_write(tmp_path: Path)
     done = subprocess.run([sys.executable, "-c", FORK_SCRIPT, str(log), str(REPO)], timeout=60, check=False)
     assert done.returncode == 0, "the child hung on the inherited lock"
     assert [row["session_id"] for row in read_rows(log)] == ["parent", "child"]
+
+
+def test_a_fifo_without_a_reader_is_a_warning_not_a_request_that_hangs(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fifo = tmp_path / "sessions.jsonl"
+    os.mkfifo(fifo)
+    sink = SessionLogger(fifo)
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        sink.append(build_session_record(IterateRequest(trace_id="f1"), IterateResponse(iterations=1)))
+    assert sink.rows_lost == 1
+    assert "could not write session 'f1'" in caplog.text
+
+
+def test_a_fifo_with_a_reader_gets_whole_rows_written_blocking(tmp_path: Path) -> None:
+    """A pipe to a log shipper: the writes block as before (none is dropped with EAGAIN)."""
+    fifo = tmp_path / "sessions.jsonl"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        sink = SessionLogger(fifo)
+        sink.append(build_session_record(IterateRequest(trace_id="f2"), IterateResponse(iterations=1)))
+        assert sink._fd is not None
+        assert os.get_blocking(sink._fd)
+        assert b'"session_id":"f2"' in os.read(reader, 65536)
+        sink.close()
+    finally:
+        os.close(reader)
