@@ -20,7 +20,7 @@ import re
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
@@ -67,7 +67,10 @@ class _Config:
     asynchronous: bool = False
 
 
-_active: ContextVar[_Config | None] = ContextVar("django_sessionlog_logged_run", default=None)
+#: The blocks entered in this context, innermost last. A tuple set anew on each
+#: enter and exit (never a token reset), so one ``logged_run`` shared by tasks
+#: and threads works: each task and thread has its own copy of the variable.
+_active: ContextVar[tuple[_Config, ...]] = ContextVar("django_sessionlog_logged_run", default=())
 _install_lock = threading.Lock()
 #: The error of a run left before it produced a result (``iter`` not run to its end).
 NO_RESULT = "the pydantic-ai run ended without a result"
@@ -96,27 +99,41 @@ class logged_run:  # noqa: N801 (used as a function: `with logged_run(kind=...)`
                 f"logged_run(): max_iterations must be a positive integer or None, got {max_iterations!r}"
             )
         self._config = _Config(kind, provider, max_iterations)
-        self._tokens: list[Token[_Config | None]] = []
+        self._async_config = dataclasses.replace(self._config, asynchronous=True)
 
     def __enter__(self) -> logged_run:
         _install()
-        self._tokens.append(_active.set(self._config))
+        _active.set((*_active.get(), self._config))
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        _active.reset(self._tokens.pop())
+        _leave(self._config)
 
     async def __aenter__(self) -> logged_run:
         _install()
-        self._tokens.append(_active.set(dataclasses.replace(self._config, asynchronous=True)))
+        _active.set((*_active.get(), self._async_config))
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.__exit__(exc_type, exc, tb)
+        _leave(self._async_config)
+
+
+def _leave(config: _Config) -> None:
+    """Take the innermost entry of this block out of this context's blocks.
+
+    The instance holds no state of its own, so tasks and threads sharing one
+    ``logged_run`` each leave only what they entered. A block left in another
+    context than it was entered in (nothing of its own there) is a no-op.
+    """
+    blocks = _active.get()
+    for index in range(len(blocks) - 1, -1, -1):
+        if blocks[index] is config:
+            _active.set(blocks[:index] + blocks[index + 1 :])
+            return
 
 
 def _install() -> None:
@@ -128,9 +145,10 @@ def _install() -> None:
 
         @functools.wraps(original)
         def iter(self: Agent[Any, Any], *args: Any, **kwargs: Any) -> Any:
-            config = _active.get()
-            if config is None:
+            blocks = _active.get()
+            if not blocks:
                 return original(self, *args, **kwargs)
+            config = blocks[-1]
             try:
                 run = _Run(config, self, args, kwargs)
                 if conf.OTEL_SPANS:

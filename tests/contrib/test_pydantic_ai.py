@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -220,6 +221,72 @@ def test_an_async_run_logs_with_async_with(
     assert type(error).__name__ == "ModelHTTPError"
     assert [row["final_verdict"] for row in rows] == ["accepted", "infra_error"]
     assert [kind for kind, _ in verdicts(rows[0])] == ["no_json", "validation_failed", "accepted"]
+
+
+def test_one_shared_block_logs_concurrent_tasks(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI], loop: asyncio.AbstractEventLoop
+) -> None:
+    shared = logged_run(kind="fill")
+
+    async def one(model: str) -> Fill:
+        async with shared:
+            return (await agent(clients, server.base_url, model).run(PROMPT)).output
+
+    async def both() -> list[Fill]:
+        # "good" enters first and leaves first, while "slow" is still inside.
+        return list(await asyncio.gather(one("good"), one("slow")))
+
+    with capture_sessions() as rows:
+        outputs = loop.run_until_complete(both())
+    assert outputs == [Fill.model_validate(GOOD)] * 2
+    assert sorted(row["model"] for row in rows) == ["good", "slow"]
+    assert {row["final_verdict"] for row in rows} == {"accepted"}
+
+
+def test_one_shared_block_logs_threads_that_leave_it_out_of_order(server: ScriptedServer) -> None:
+    shared = logged_run(kind="fill")
+    good_in, slow_in, good_out = threading.Event(), threading.Event(), threading.Event()
+    outputs: list[Fill] = []
+    errors: list[BaseException] = []
+
+    def fill(model: str) -> None:
+        """The thread "good" enters first and leaves first, while "slow" is still inside."""
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test", max_retries=0)
+        an_agent = Agent(
+            OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client)), output_type=Fill
+        )
+        try:
+            if model == "good":
+                with shared:
+                    good_in.set()
+                    slow_in.wait(5)
+                    outputs.append(an_agent.run_sync(PROMPT).output)
+            else:
+                good_in.wait(5)
+                with shared:
+                    slow_in.set()
+                    good_out.wait(5)
+                    outputs.append(an_agent.run_sync(PROMPT).output)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            if model == "good":
+                good_out.set()
+            loop.run_until_complete(client.close())
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    with capture_sessions() as rows:
+        threads = [threading.Thread(target=fill, args=(model,)) for model in ("good", "slow")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    assert errors == []
+    assert outputs == [Fill.model_validate(GOOD)] * 2
+    assert sorted(row["model"] for row in rows) == ["good", "slow"]
 
 
 def test_an_iter_left_before_its_end_is_an_infra_error_not_accepted(
