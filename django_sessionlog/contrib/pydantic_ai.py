@@ -211,10 +211,9 @@ class _Run:
         try:
             config = self.config
             model = self.model
-            name = getattr(model, "model_name", None) or (model if isinstance(model, str) else "")
             request = IterateRequest(
                 kind=config.kind,
-                model=str(name).split(":", 1)[-1],
+                model=_model_name(model),
                 provider=config.provider or str(getattr(model, "system", "") or ""),
                 prompt=_prompt(self.prompt),
                 max_iterations=self.allowed,
@@ -365,6 +364,18 @@ def details_text(errors: Sequence[dict[str, Any]]) -> str:
         location = ".".join(str(part) for part in item.get("loc", ()))
         parts.append(f"{location}: {message}" if location else message)
     return "; ".join(parts)
+
+
+def _model_name(model: object) -> str:
+    """The model's name: a ``Model``'s ``model_name`` whole, a ``"provider:model"`` string without its provider.
+
+    Only the agent's model string carries a provider prefix; a name such as
+    Ollama's ``qwen2.5-coder:14b`` has its own ``:`` and is kept as it is.
+    """
+    if isinstance(model, str):
+        return model.split(":", 1)[-1]
+    name = getattr(model, "model_name", None)
+    return str(name) if name else ""
 
 
 def _prompt(prompt: object) -> str:

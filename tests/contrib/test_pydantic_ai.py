@@ -21,7 +21,7 @@ from django_sessionlog.contrib.pydantic_ai import details_text, logged_run, verd
 from django_sessionlog.testing import capture_sessions
 
 from ..otel import Spans, span_id, trace_id
-from ..scripted_openai import Json, ScriptedServer, refused_url, usage_for
+from ..scripted_openai import Json, ScriptedServer, Status, refused_url, usage_for
 from .conftest import GOOD, PROMPT, Fill
 
 Outcome = tuple[str, Any]
@@ -142,6 +142,19 @@ def test_an_http_500_is_an_infra_error(server: ScriptedServer, clients: list[ope
     assert outcome[0] == "raised"
     assert row["final_verdict"] == "infra_error"
     assert row["attempts"][0]["error"].startswith("ModelHTTPError: status_code: 500, model_name: down")
+
+
+def test_a_model_name_with_a_colon_is_kept_whole_on_an_infra_error(
+    clients: list[openai.AsyncOpenAI],
+) -> None:
+    with (
+        ScriptedServer({"qwen2.5-coder:14b": [Status(500)]}) as server,
+        capture_sessions() as rows,
+        logged_run(kind="fill"),
+    ):
+        outcome = run(agent(clients, server.base_url, "qwen2.5-coder:14b"))
+    assert outcome[0] == "raised"
+    assert (rows[0]["final_verdict"], rows[0]["model"]) == ("infra_error", "qwen2.5-coder:14b")
 
 
 def test_a_refused_connection_is_an_infra_error(clients: list[openai.AsyncOpenAI]) -> None:
