@@ -18,7 +18,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Container, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from types import TracebackType
@@ -54,6 +54,8 @@ logger = logging.getLogger("django_sessionlog")
 _NO_OUTPUT = re.compile(
     r"Please (?:(?:return text|include your response in a tool call|call a tool|return an image)(?: or )?)+\.\Z"
 )
+#: What pydantic-ai raises when a tool (not the output) used up its own retries.
+_TOOL_RAN_OUT = re.compile(r"Tool (['\"])(?P<name>.+?)\1 exceeded max retries count")
 #: pydantic's prefixes before the text a validator raised with.
 _RAISED_PREFIXES = {"value_error": "Value error, ", "assertion_error": "Assertion failed, "}
 
@@ -251,19 +253,26 @@ class _Run:
         total: Usage | None = None
         ending: tuple[str, str] | None = None
         exhausted = False
+        output_tools = _output_tool_names(agent_run)
         if exc is None and getattr(agent_run, "result", None) is not None:
             ending = (recording.ACCEPTED, "")
-        elif isinstance(exc, UnexpectedModelBehavior) and isinstance(
-            exc.__cause__, (ValidationError, ToolRetryError, ModelRetry)
+        elif (
+            isinstance(exc, UnexpectedModelBehavior)
+            and isinstance(exc.__cause__, (ValidationError, ToolRetryError, ModelRetry))
+            and not _a_tool_ran_out(exc, output_tools)
         ):
-            # The retries ran out: the last answer was rejected like the others.
+            # The output retries ran out: the last answer was rejected like the others.
             ending, exhausted = verdict_of_error(exc.__cause__), True
         for number, (index, answer) in enumerate(answers):
             usage = _usage(answer)
             if usage is not None:
                 total = usage if total is None else total + usage
             following = messages[index + 1] if index + 1 < len(messages) else None
-            verdict = verdict_of_parts(following.parts) if isinstance(following, ModelRequest) else None
+            verdict = (
+                verdict_of_parts(following.parts, output_tools)
+                if isinstance(following, ModelRequest)
+                else None
+            )
             if number == len(answers) - 1 and ending is not None:
                 verdict = ending
             if verdict is None:
@@ -313,15 +322,57 @@ class _AttemptSpans(AbstractCapability[Any]):
         return response
 
 
-def verdict_of_parts(parts: Sequence[Any]) -> tuple[str, str] | None:
-    """The verdict the retry prompts of a request give the answer before it; None when there are none."""
-    verdicts = [verdict_of_retry(part) for part in parts if isinstance(part, RetryPromptPart)]
+def verdict_of_parts(
+    parts: Sequence[Any], output_tools: Container[str] | None = None
+) -> tuple[str, str] | None:
+    """The verdict the retry prompts about the output give the answer before them; None when there are none.
+
+    A retry prompt is about the output when it names no tool (text output,
+    an output validator, "Please include your response in a tool call.") or
+    one of ``output_tools``; one naming a function tool is that tool's (its
+    own retries, not the output's), so an answer that only called tools is
+    no attempt. With ``output_tools`` None (unknown) every retry prompt counts.
+    """
+    verdicts = [verdict_of_retry(part) for part in parts if _about_the_output(part, output_tools)]
     if not verdicts:
         return None
     kind = (
         recording.NO_JSON if all(k == recording.NO_JSON for k, _ in verdicts) else recording.VALIDATION_FAILED
     )
     return kind, "; ".join(error for _, error in verdicts if error)
+
+
+def _about_the_output(part: object, output_tools: Container[str] | None) -> bool:
+    if not isinstance(part, RetryPromptPart):
+        return False
+    return part.tool_name is None or output_tools is None or part.tool_name in output_tools
+
+
+def _output_tool_names(agent_run: Any) -> frozenset[str] | None:
+    """The names of the run's output tools (none for text output); None when they cannot be read.
+
+    pydantic-ai's messages do not say which tool is an output tool: the
+    run's output schema does (its toolset's ``processors`` are keyed by name).
+    """
+    try:
+        toolset = agent_run.ctx.deps.output_schema.toolset
+    except Exception:
+        return None
+    if toolset is None:
+        return frozenset()
+    processors = getattr(toolset, "processors", None)
+    return frozenset(processors) if isinstance(processors, dict) else None
+
+
+def _a_tool_ran_out(exc: BaseException, output_tools: Container[str] | None) -> bool:
+    """Whether the run ended because a function tool used up its own retries, not the output's.
+
+    pydantic-ai says "Exceeded maximum output retries" when the output's ran
+    out (output tools' too) and "Tool 'name' exceeded max retries count" when
+    a tool's did: that is no rejected answer, so it is an ``infra_error``.
+    """
+    found = _TOOL_RAN_OUT.match(str(exc))
+    return found is not None and found["name"] not in (output_tools or ())
 
 
 def verdict_of_retry(part: RetryPromptPart) -> tuple[str, str]:

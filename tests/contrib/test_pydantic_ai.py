@@ -14,10 +14,16 @@ import pytest
 from django.test import override_settings
 from opentelemetry import trace
 from pydantic_ai import Agent, ModelRetry, RunContext
+from pydantic_ai.messages import RetryPromptPart
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
-from django_sessionlog.contrib.pydantic_ai import details_text, logged_run, verdict_of_content
+from django_sessionlog.contrib.pydantic_ai import (
+    details_text,
+    logged_run,
+    verdict_of_content,
+    verdict_of_parts,
+)
 from django_sessionlog.testing import capture_sessions
 
 from ..otel import Spans, span_id, trace_id
@@ -214,6 +220,61 @@ def test_a_function_tool_step_is_not_an_attempt_but_its_tokens_count(
     assert verdicts(rows[0]) == [("accepted", "")]
     assert rows[0]["iterations"] == 1
     assert rows[0]["usage"]["input_tokens"] == 100 + 200, "the tool step's answer and the accepted one"
+
+
+def test_a_function_tools_model_retry_is_not_an_attempt(clients: list[openai.AsyncOpenAI]) -> None:
+    lookups = [Json({"city": city}, tool="lookup") for city in "xyz"]
+    with ScriptedServer({"tools": [*lookups, Json(GOOD, tool="final_result")]}) as server:
+        an_agent = agent(clients, server.base_url, "tools", retries=1)
+        calls: list[str] = []
+
+        @an_agent.tool_plain(retries=5)
+        def lookup(city: str) -> str:
+            calls.append(city)
+            if len(calls) < 3:
+                raise ModelRetry(f"unknown city {city}")
+            return "the Harbour Street depot"
+
+        with capture_sessions() as rows, logged_run(kind="fill"):
+            assert run(an_agent) == ("result", Fill.model_validate(GOOD))
+    assert verdicts(rows[0]) == [("accepted", "")]
+    assert (rows[0]["iterations"], rows[0]["max_iterations"]) == (1, 2)
+    assert rows[0]["usage"]["input_tokens"] == 100 + 200 + 300 + 400, "the tool steps' answers count"
+
+
+def test_a_function_tool_out_of_its_own_retries_is_an_infra_error(
+    clients: list[openai.AsyncOpenAI],
+) -> None:
+    with ScriptedServer({"tools": [Json({"city": "x"}, tool="lookup")]}) as server:
+        an_agent = agent(clients, server.base_url, "tools", retries=1)
+
+        @an_agent.tool_plain
+        def lookup(city: str) -> str:
+            raise ModelRetry(f"unknown city {city}")
+
+        with capture_sessions() as rows, logged_run(kind="fill"):
+            outcome = run(an_agent)
+    assert outcome[0] == "raised"
+    assert rows[0]["final_verdict"] == "infra_error", "the output's retries were never used"
+    assert rows[0]["attempts"][0]["error"].startswith(
+        "UnexpectedModelBehavior: Tool 'lookup' exceeded max retries count of 1"
+    )
+
+
+def test_only_the_retry_prompts_about_the_output_are_its_verdict() -> None:
+    parts = [
+        RetryPromptPart("unknown city x", tool_name="lookup"),
+        RetryPromptPart(
+            [{"type": "missing", "loc": ("shift",), "msg": "Field required", "input": {}}],
+            tool_name="final_result",
+        ),
+    ]
+    assert verdict_of_parts(parts, {"final_result"}) == ("validation_failed", "shift: Field required")
+    assert verdict_of_parts(parts[:1], {"final_result"}) is None
+    assert verdict_of_parts([RetryPromptPart("Saturday is full")], frozenset()) == (
+        "validation_failed",
+        "Saturday is full",
+    )
 
 
 def test_an_async_run_logs_with_async_with(
