@@ -84,8 +84,9 @@ class logged_run:  # noqa: N801 (used as a function: `with logged_run(kind=...)`
 
     ``provider`` defaults to the provider that answered (``openai`` for an
     OpenAI model); ``max_iterations`` to the run's output retries + 1 (the
-    answers pydantic-ai allows), read from ``retries=`` of the run or the
-    agent. Blocks nest: the innermost one names the kind. In async code use
+    answers pydantic-ai allows), as pydantic-ai settles them: an
+    ``agent.override(retries=)``, else the run's ``retries=`` or ``spec=``,
+    else the agent's. Blocks nest: the innermost one names the kind. In async code use
     ``async with``: its rows are sent with ``asend``, so the file is never
     written on the event loop (``with`` sends them where the run ends, which
     for ``run_sync`` is pydantic-ai's own loop).
@@ -165,12 +166,44 @@ def _install() -> None:
 
 
 def _allowed_answers(agent: Agent[Any, Any], kwargs: dict[str, Any]) -> int:
-    """Output retries + 1: the run's ``retries=`` (an int or its ``"output"``), else the agent's."""
-    retries = kwargs.get("retries")
-    if isinstance(retries, dict):
-        retries = retries.get("output")
+    """Output retries + 1 before the run starts: ``agent.override(retries=)``, else the run's, else the agent's.
+
+    pydantic-ai's own precedence; the run's ``spec=`` is left to
+    ``_run_allowed_answers``, which reads what the run settled on once it is
+    open. This guess names the session's span and a run that never opened.
+    """
+    retries = _overridden_output_retries(agent)
+    if retries is None:
+        retries = kwargs.get("retries")
+        if isinstance(retries, dict):
+            retries = retries.get("output")
     if retries is None:
         retries = getattr(agent, "_max_output_retries", None)
+    return _answers(retries)
+
+
+def _overridden_output_retries(agent: Agent[Any, Any]) -> object:
+    """The output retries of an ``agent.override(retries=...)`` around the run, else None.
+
+    pydantic-ai keeps them in a private context variable holding ``Some(n)``
+    (no public reader); anything else there is read as no override.
+    """
+    override = getattr(agent, "_override_output_retries", None)
+    if not isinstance(override, ContextVar):
+        return None
+    return getattr(override.get(None), "value", None)
+
+
+def _run_allowed_answers(agent_run: Any) -> int:
+    """Output retries + 1 as the open run has them (override > run > spec > agent); 0 when unreadable."""
+    try:
+        retries = agent_run.ctx.deps.max_output_retries
+    except Exception:
+        return 0
+    return _answers(retries)
+
+
+def _answers(retries: object) -> int:
     if isinstance(retries, bool) or not isinstance(retries, int):
         return 0
     return max(retries, 0) + 1
@@ -201,6 +234,7 @@ class _Run:
         agent_run = None
         try:
             async with run as agent_run:
+                self._opened(session, agent_run)
                 yield agent_run
         except BaseException as exc:
             self._finish(session, agent_run, exc)
@@ -228,6 +262,12 @@ class _Run:
             return None
         self.session = session
         return session
+
+    def _opened(self, session: IterateSession, agent_run: Any) -> None:
+        """Take the run's own output retries once it is open: the guess misses a run's ``spec=``."""
+        allowed = 0 if self.config.max_iterations is not None else _run_allowed_answers(agent_run)
+        if allowed:
+            session.request.max_iterations = allowed
 
     def _finish(self, session: IterateSession, agent_run: Any, exc: BaseException | None) -> None:
         try:

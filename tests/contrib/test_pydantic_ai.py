@@ -135,6 +135,41 @@ def test_the_runs_own_retries_set_max_iterations(
     assert (rows[0]["iterations"], rows[0]["max_iterations"]) == (2, 2)
 
 
+def test_an_override_of_the_agents_retries_sets_max_iterations(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI]
+) -> None:
+    an_agent = agent(clients, server.base_url, "phantom", retries=3)
+    with capture_sessions() as rows, logged_run(kind="fill"), an_agent.override(retries=1):
+        outcome = run(an_agent, retries=5)
+    assert outcome[1][1] == "Exceeded maximum output retries (1)", "the override wins over the run's"
+    assert (rows[0]["final_verdict"], rows[0]["iterations"], rows[0]["max_iterations"]) == (
+        "max_iter_exhausted",
+        2,
+        2,
+    )
+
+
+def test_the_runs_spec_retries_set_max_iterations(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI]
+) -> None:
+    with capture_sessions() as rows, logged_run(kind="fill"):
+        outcome = run(agent(clients, server.base_url, "phantom", retries=3), spec={"retries": 1})
+    assert outcome[1][1] == "Exceeded maximum output retries (1)"
+    assert (rows[0]["iterations"], rows[0]["max_iterations"]) == (2, 2)
+
+
+@override_settings(SESSIONLOG={"OTEL_SPANS": True})
+def test_the_session_span_has_the_overridden_max_iterations(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI], spans: Spans
+) -> None:
+    an_agent = agent(clients, server.base_url, "good", retries=3)
+    with capture_sessions(), logged_run(kind="fill"), an_agent.override(retries=1):
+        run(an_agent)
+    attributes = spans.named("iterate fill").attributes
+    assert attributes is not None
+    assert attributes["sessionlog.max_iterations"] == 2
+
+
 def test_max_iterations_given_to_logged_run_wins(
     server: ScriptedServer, clients: list[openai.AsyncOpenAI]
 ) -> None:
