@@ -3,9 +3,9 @@
 pydantic-ai retries by itself (output validation errors, ``ModelRetry``);
 this module wraps each run started inside the block (``run``, ``run_sync``,
 ``iter``, ``run_stream``: all go through ``Agent.iter``), reads the
-attempts from the run's messages when it ends (a retry prompt after an
-answer is that answer's verdict) and sends one row per run through
-``iterate_finished``. With ``OTEL_SPANS`` a small capability puts each
+attempts from the run's messages when it ends (a retry prompt about the
+output after an answer is that answer's verdict; a function tool's is not)
+and sends one row per run through ``iterate_finished``. With ``OTEL_SPANS`` a small capability puts each
 model request in an attempt span. The run's own requests, result and
 exceptions are left alone; outside a block runs are untouched. Only this
 module imports pydantic-ai (the ``pydantic-ai`` extra).
