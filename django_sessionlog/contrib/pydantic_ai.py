@@ -3,9 +3,9 @@
 pydantic-ai retries by itself (output validation errors, ``ModelRetry``);
 this module wraps each run started inside the block (``run``, ``run_sync``,
 ``iter``, ``run_stream``: all go through ``Agent.iter``), reads the
-attempts from the run's messages when it ends (a retry prompt after an
-answer is that answer's verdict) and sends one row per run through
-``iterate_finished``. With ``OTEL_SPANS`` a small capability puts each
+attempts from the run's messages when it ends (a retry prompt about the
+output after an answer is that answer's verdict; a function tool's is not)
+and sends one row per run through ``iterate_finished``. With ``OTEL_SPANS`` a small capability puts each
 model request in an attempt span. The run's own requests, result and
 exceptions are left alone; outside a block runs are untouched. Only this
 module imports pydantic-ai (the ``pydantic-ai`` extra).
@@ -18,9 +18,9 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Container, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
@@ -54,6 +54,8 @@ logger = logging.getLogger("django_sessionlog")
 _NO_OUTPUT = re.compile(
     r"Please (?:(?:return text|include your response in a tool call|call a tool|return an image)(?: or )?)+\.\Z"
 )
+#: What pydantic-ai raises when a tool (not the output) used up its own retries.
+_TOOL_RAN_OUT = re.compile(r"Tool (['\"])(?P<name>.+?)\1 exceeded max retries count")
 #: pydantic's prefixes before the text a validator raised with.
 _RAISED_PREFIXES = {"value_error": "Value error, ", "assertion_error": "Assertion failed, "}
 
@@ -67,7 +69,10 @@ class _Config:
     asynchronous: bool = False
 
 
-_active: ContextVar[_Config | None] = ContextVar("django_sessionlog_logged_run", default=None)
+#: The blocks entered in this context, innermost last. A tuple set anew on each
+#: enter and exit (never a token reset), so one ``logged_run`` shared by tasks
+#: and threads works: each task and thread has its own copy of the variable.
+_active: ContextVar[tuple[_Config, ...]] = ContextVar("django_sessionlog_logged_run", default=())
 _install_lock = threading.Lock()
 #: The error of a run left before it produced a result (``iter`` not run to its end).
 NO_RESULT = "the pydantic-ai run ended without a result"
@@ -79,8 +84,9 @@ class logged_run:  # noqa: N801 (used as a function: `with logged_run(kind=...)`
 
     ``provider`` defaults to the provider that answered (``openai`` for an
     OpenAI model); ``max_iterations`` to the run's output retries + 1 (the
-    answers pydantic-ai allows), read from ``retries=`` of the run or the
-    agent. Blocks nest: the innermost one names the kind. In async code use
+    answers pydantic-ai allows), as pydantic-ai settles them: an
+    ``agent.override(retries=)``, else the run's ``retries=`` or ``spec=``,
+    else the agent's. Blocks nest: the innermost one names the kind. In async code use
     ``async with``: its rows are sent with ``asend``, so the file is never
     written on the event loop (``with`` sends them where the run ends, which
     for ``run_sync`` is pydantic-ai's own loop).
@@ -96,27 +102,41 @@ class logged_run:  # noqa: N801 (used as a function: `with logged_run(kind=...)`
                 f"logged_run(): max_iterations must be a positive integer or None, got {max_iterations!r}"
             )
         self._config = _Config(kind, provider, max_iterations)
-        self._tokens: list[Token[_Config | None]] = []
+        self._async_config = dataclasses.replace(self._config, asynchronous=True)
 
     def __enter__(self) -> logged_run:
         _install()
-        self._tokens.append(_active.set(self._config))
+        _active.set((*_active.get(), self._config))
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        _active.reset(self._tokens.pop())
+        _leave(self._config)
 
     async def __aenter__(self) -> logged_run:
         _install()
-        self._tokens.append(_active.set(dataclasses.replace(self._config, asynchronous=True)))
+        _active.set((*_active.get(), self._async_config))
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.__exit__(exc_type, exc, tb)
+        _leave(self._async_config)
+
+
+def _leave(config: _Config) -> None:
+    """Take the innermost entry of this block out of this context's blocks.
+
+    The instance holds no state of its own, so tasks and threads sharing one
+    ``logged_run`` each leave only what they entered. A block left in another
+    context than it was entered in (nothing of its own there) is a no-op.
+    """
+    blocks = _active.get()
+    for index in range(len(blocks) - 1, -1, -1):
+        if blocks[index] is config:
+            _active.set(blocks[:index] + blocks[index + 1 :])
+            return
 
 
 def _install() -> None:
@@ -128,9 +148,10 @@ def _install() -> None:
 
         @functools.wraps(original)
         def iter(self: Agent[Any, Any], *args: Any, **kwargs: Any) -> Any:
-            config = _active.get()
-            if config is None:
+            blocks = _active.get()
+            if not blocks:
                 return original(self, *args, **kwargs)
+            config = blocks[-1]
             try:
                 run = _Run(config, self, args, kwargs)
                 if conf.OTEL_SPANS:
@@ -145,12 +166,44 @@ def _install() -> None:
 
 
 def _allowed_answers(agent: Agent[Any, Any], kwargs: dict[str, Any]) -> int:
-    """Output retries + 1: the run's ``retries=`` (an int or its ``"output"``), else the agent's."""
-    retries = kwargs.get("retries")
-    if isinstance(retries, dict):
-        retries = retries.get("output")
+    """Output retries + 1 before the run starts: ``agent.override(retries=)``, else the run's, else the agent's.
+
+    pydantic-ai's own precedence; the run's ``spec=`` is left to
+    ``_run_allowed_answers``, which reads what the run settled on once it is
+    open. This guess names the session's span and a run that never opened.
+    """
+    retries = _overridden_output_retries(agent)
+    if retries is None:
+        retries = kwargs.get("retries")
+        if isinstance(retries, dict):
+            retries = retries.get("output")
     if retries is None:
         retries = getattr(agent, "_max_output_retries", None)
+    return _answers(retries)
+
+
+def _overridden_output_retries(agent: Agent[Any, Any]) -> object:
+    """The output retries of an ``agent.override(retries=...)`` around the run, else None.
+
+    pydantic-ai keeps them in a private context variable holding ``Some(n)``
+    (no public reader); anything else there is read as no override.
+    """
+    override = getattr(agent, "_override_output_retries", None)
+    if not isinstance(override, ContextVar):
+        return None
+    return getattr(override.get(None), "value", None)
+
+
+def _run_allowed_answers(agent_run: Any) -> int:
+    """Output retries + 1 as the open run has them (override > run > spec > agent); 0 when unreadable."""
+    try:
+        retries = agent_run.ctx.deps.max_output_retries
+    except Exception:
+        return 0
+    return _answers(retries)
+
+
+def _answers(retries: object) -> int:
     if isinstance(retries, bool) or not isinstance(retries, int):
         return 0
     return max(retries, 0) + 1
@@ -181,6 +234,7 @@ class _Run:
         agent_run = None
         try:
             async with run as agent_run:
+                self._opened(session, agent_run)
                 yield agent_run
         except BaseException as exc:
             self._finish(session, agent_run, exc)
@@ -193,10 +247,9 @@ class _Run:
         try:
             config = self.config
             model = self.model
-            name = getattr(model, "model_name", None) or (model if isinstance(model, str) else "")
             request = IterateRequest(
                 kind=config.kind,
-                model=str(name).split(":", 1)[-1],
+                model=_model_name(model),
                 provider=config.provider or str(getattr(model, "system", "") or ""),
                 prompt=_prompt(self.prompt),
                 max_iterations=self.allowed,
@@ -209,6 +262,12 @@ class _Run:
             return None
         self.session = session
         return session
+
+    def _opened(self, session: IterateSession, agent_run: Any) -> None:
+        """Take the run's own output retries once it is open: the guess misses a run's ``spec=``."""
+        allowed = 0 if self.config.max_iterations is not None else _run_allowed_answers(agent_run)
+        if allowed:
+            session.request.max_iterations = allowed
 
     def _finish(self, session: IterateSession, agent_run: Any, exc: BaseException | None) -> None:
         try:
@@ -234,19 +293,26 @@ class _Run:
         total: Usage | None = None
         ending: tuple[str, str] | None = None
         exhausted = False
+        output_tools = _output_tool_names(agent_run)
         if exc is None and getattr(agent_run, "result", None) is not None:
             ending = (recording.ACCEPTED, "")
-        elif isinstance(exc, UnexpectedModelBehavior) and isinstance(
-            exc.__cause__, (ValidationError, ToolRetryError, ModelRetry)
+        elif (
+            isinstance(exc, UnexpectedModelBehavior)
+            and isinstance(exc.__cause__, (ValidationError, ToolRetryError, ModelRetry))
+            and not _a_tool_ran_out(exc, output_tools)
         ):
-            # The retries ran out: the last answer was rejected like the others.
+            # The output retries ran out: the last answer was rejected like the others.
             ending, exhausted = verdict_of_error(exc.__cause__), True
         for number, (index, answer) in enumerate(answers):
             usage = _usage(answer)
             if usage is not None:
                 total = usage if total is None else total + usage
             following = messages[index + 1] if index + 1 < len(messages) else None
-            verdict = verdict_of_parts(following.parts) if isinstance(following, ModelRequest) else None
+            verdict = (
+                verdict_of_parts(following.parts, output_tools)
+                if isinstance(following, ModelRequest)
+                else None
+            )
             if number == len(answers) - 1 and ending is not None:
                 verdict = ending
             if verdict is None:
@@ -296,15 +362,57 @@ class _AttemptSpans(AbstractCapability[Any]):
         return response
 
 
-def verdict_of_parts(parts: Sequence[Any]) -> tuple[str, str] | None:
-    """The verdict the retry prompts of a request give the answer before it; None when there are none."""
-    verdicts = [verdict_of_retry(part) for part in parts if isinstance(part, RetryPromptPart)]
+def verdict_of_parts(
+    parts: Sequence[Any], output_tools: Container[str] | None = None
+) -> tuple[str, str] | None:
+    """The verdict the retry prompts about the output give the answer before them; None when there are none.
+
+    A retry prompt is about the output when it names no tool (text output,
+    an output validator, "Please include your response in a tool call.") or
+    one of ``output_tools``; one naming a function tool is that tool's (its
+    own retries, not the output's), so an answer that only called tools is
+    no attempt. With ``output_tools`` None (unknown) every retry prompt counts.
+    """
+    verdicts = [verdict_of_retry(part) for part in parts if _about_the_output(part, output_tools)]
     if not verdicts:
         return None
     kind = (
         recording.NO_JSON if all(k == recording.NO_JSON for k, _ in verdicts) else recording.VALIDATION_FAILED
     )
     return kind, "; ".join(error for _, error in verdicts if error)
+
+
+def _about_the_output(part: object, output_tools: Container[str] | None) -> bool:
+    if not isinstance(part, RetryPromptPart):
+        return False
+    return part.tool_name is None or output_tools is None or part.tool_name in output_tools
+
+
+def _output_tool_names(agent_run: Any) -> frozenset[str] | None:
+    """The names of the run's output tools (none for text output); None when they cannot be read.
+
+    pydantic-ai's messages do not say which tool is an output tool: the
+    run's output schema does (its toolset's ``processors`` are keyed by name).
+    """
+    try:
+        toolset = agent_run.ctx.deps.output_schema.toolset
+    except Exception:
+        return None
+    if toolset is None:
+        return frozenset()
+    processors = getattr(toolset, "processors", None)
+    return frozenset(processors) if isinstance(processors, dict) else None
+
+
+def _a_tool_ran_out(exc: BaseException, output_tools: Container[str] | None) -> bool:
+    """Whether the run ended because a function tool used up its own retries, not the output's.
+
+    pydantic-ai says "Exceeded maximum output retries" when the output's ran
+    out (output tools' too) and "Tool 'name' exceeded max retries count" when
+    a tool's did: that is no rejected answer, so it is an ``infra_error``.
+    """
+    found = _TOOL_RAN_OUT.match(str(exc))
+    return found is not None and found["name"] not in (output_tools or ())
 
 
 def verdict_of_retry(part: RetryPromptPart) -> tuple[str, str]:
@@ -347,6 +455,18 @@ def details_text(errors: Sequence[dict[str, Any]]) -> str:
         location = ".".join(str(part) for part in item.get("loc", ()))
         parts.append(f"{location}: {message}" if location else message)
     return "; ".join(parts)
+
+
+def _model_name(model: object) -> str:
+    """The model's name: a ``Model``'s ``model_name`` whole, a ``"provider:model"`` string without its provider.
+
+    Only the agent's model string carries a provider prefix; a name such as
+    Ollama's ``qwen2.5-coder:14b`` has its own ``:`` and is kept as it is.
+    """
+    if isinstance(model, str):
+        return model.split(":", 1)[-1]
+    name = getattr(model, "model_name", None)
+    return str(name) if name else ""
 
 
 def _prompt(prompt: object) -> str:

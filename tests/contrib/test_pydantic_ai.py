@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,14 +14,20 @@ import pytest
 from django.test import override_settings
 from opentelemetry import trace
 from pydantic_ai import Agent, ModelRetry, RunContext
+from pydantic_ai.messages import RetryPromptPart
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
-from django_sessionlog.contrib.pydantic_ai import details_text, logged_run, verdict_of_content
+from django_sessionlog.contrib.pydantic_ai import (
+    details_text,
+    logged_run,
+    verdict_of_content,
+    verdict_of_parts,
+)
 from django_sessionlog.testing import capture_sessions
 
 from ..otel import Spans, span_id, trace_id
-from ..scripted_openai import Json, ScriptedServer, refused_url, usage_for
+from ..scripted_openai import Json, ScriptedServer, Status, refused_url, usage_for
 from .conftest import GOOD, PROMPT, Fill
 
 Outcome = tuple[str, Any]
@@ -128,6 +135,41 @@ def test_the_runs_own_retries_set_max_iterations(
     assert (rows[0]["iterations"], rows[0]["max_iterations"]) == (2, 2)
 
 
+def test_an_override_of_the_agents_retries_sets_max_iterations(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI]
+) -> None:
+    an_agent = agent(clients, server.base_url, "phantom", retries=3)
+    with capture_sessions() as rows, logged_run(kind="fill"), an_agent.override(retries=1):
+        outcome = run(an_agent, retries=5)
+    assert outcome[1][1] == "Exceeded maximum output retries (1)", "the override wins over the run's"
+    assert (rows[0]["final_verdict"], rows[0]["iterations"], rows[0]["max_iterations"]) == (
+        "max_iter_exhausted",
+        2,
+        2,
+    )
+
+
+def test_the_runs_spec_retries_set_max_iterations(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI]
+) -> None:
+    with capture_sessions() as rows, logged_run(kind="fill"):
+        outcome = run(agent(clients, server.base_url, "phantom", retries=3), spec={"retries": 1})
+    assert outcome[1][1] == "Exceeded maximum output retries (1)"
+    assert (rows[0]["iterations"], rows[0]["max_iterations"]) == (2, 2)
+
+
+@override_settings(SESSIONLOG={"OTEL_SPANS": True})
+def test_the_session_span_has_the_overridden_max_iterations(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI], spans: Spans
+) -> None:
+    an_agent = agent(clients, server.base_url, "good", retries=3)
+    with capture_sessions(), logged_run(kind="fill"), an_agent.override(retries=1):
+        run(an_agent)
+    attributes = spans.named("iterate fill").attributes
+    assert attributes is not None
+    assert attributes["sessionlog.max_iterations"] == 2
+
+
 def test_max_iterations_given_to_logged_run_wins(
     server: ScriptedServer, clients: list[openai.AsyncOpenAI]
 ) -> None:
@@ -141,6 +183,19 @@ def test_an_http_500_is_an_infra_error(server: ScriptedServer, clients: list[ope
     assert outcome[0] == "raised"
     assert row["final_verdict"] == "infra_error"
     assert row["attempts"][0]["error"].startswith("ModelHTTPError: status_code: 500, model_name: down")
+
+
+def test_a_model_name_with_a_colon_is_kept_whole_on_an_infra_error(
+    clients: list[openai.AsyncOpenAI],
+) -> None:
+    with (
+        ScriptedServer({"qwen2.5-coder:14b": [Status(500)]}) as server,
+        capture_sessions() as rows,
+        logged_run(kind="fill"),
+    ):
+        outcome = run(agent(clients, server.base_url, "qwen2.5-coder:14b"))
+    assert outcome[0] == "raised"
+    assert (rows[0]["final_verdict"], rows[0]["model"]) == ("infra_error", "qwen2.5-coder:14b")
 
 
 def test_a_refused_connection_is_an_infra_error(clients: list[openai.AsyncOpenAI]) -> None:
@@ -202,6 +257,61 @@ def test_a_function_tool_step_is_not_an_attempt_but_its_tokens_count(
     assert rows[0]["usage"]["input_tokens"] == 100 + 200, "the tool step's answer and the accepted one"
 
 
+def test_a_function_tools_model_retry_is_not_an_attempt(clients: list[openai.AsyncOpenAI]) -> None:
+    lookups = [Json({"city": city}, tool="lookup") for city in "xyz"]
+    with ScriptedServer({"tools": [*lookups, Json(GOOD, tool="final_result")]}) as server:
+        an_agent = agent(clients, server.base_url, "tools", retries=1)
+        calls: list[str] = []
+
+        @an_agent.tool_plain(retries=5)
+        def lookup(city: str) -> str:
+            calls.append(city)
+            if len(calls) < 3:
+                raise ModelRetry(f"unknown city {city}")
+            return "the Harbour Street depot"
+
+        with capture_sessions() as rows, logged_run(kind="fill"):
+            assert run(an_agent) == ("result", Fill.model_validate(GOOD))
+    assert verdicts(rows[0]) == [("accepted", "")]
+    assert (rows[0]["iterations"], rows[0]["max_iterations"]) == (1, 2)
+    assert rows[0]["usage"]["input_tokens"] == 100 + 200 + 300 + 400, "the tool steps' answers count"
+
+
+def test_a_function_tool_out_of_its_own_retries_is_an_infra_error(
+    clients: list[openai.AsyncOpenAI],
+) -> None:
+    with ScriptedServer({"tools": [Json({"city": "x"}, tool="lookup")]}) as server:
+        an_agent = agent(clients, server.base_url, "tools", retries=1)
+
+        @an_agent.tool_plain
+        def lookup(city: str) -> str:
+            raise ModelRetry(f"unknown city {city}")
+
+        with capture_sessions() as rows, logged_run(kind="fill"):
+            outcome = run(an_agent)
+    assert outcome[0] == "raised"
+    assert rows[0]["final_verdict"] == "infra_error", "the output's retries were never used"
+    assert rows[0]["attempts"][0]["error"].startswith(
+        "UnexpectedModelBehavior: Tool 'lookup' exceeded max retries count of 1"
+    )
+
+
+def test_only_the_retry_prompts_about_the_output_are_its_verdict() -> None:
+    parts = [
+        RetryPromptPart("unknown city x", tool_name="lookup"),
+        RetryPromptPart(
+            [{"type": "missing", "loc": ("shift",), "msg": "Field required", "input": {}}],
+            tool_name="final_result",
+        ),
+    ]
+    assert verdict_of_parts(parts, {"final_result"}) == ("validation_failed", "shift: Field required")
+    assert verdict_of_parts(parts[:1], {"final_result"}) is None
+    assert verdict_of_parts([RetryPromptPart("Saturday is full")], frozenset()) == (
+        "validation_failed",
+        "Saturday is full",
+    )
+
+
 def test_an_async_run_logs_with_async_with(
     server: ScriptedServer, clients: list[openai.AsyncOpenAI], loop: asyncio.AbstractEventLoop
 ) -> None:
@@ -220,6 +330,72 @@ def test_an_async_run_logs_with_async_with(
     assert type(error).__name__ == "ModelHTTPError"
     assert [row["final_verdict"] for row in rows] == ["accepted", "infra_error"]
     assert [kind for kind, _ in verdicts(rows[0])] == ["no_json", "validation_failed", "accepted"]
+
+
+def test_one_shared_block_logs_concurrent_tasks(
+    server: ScriptedServer, clients: list[openai.AsyncOpenAI], loop: asyncio.AbstractEventLoop
+) -> None:
+    shared = logged_run(kind="fill")
+
+    async def one(model: str) -> Fill:
+        async with shared:
+            return (await agent(clients, server.base_url, model).run(PROMPT)).output
+
+    async def both() -> list[Fill]:
+        # "good" enters first and leaves first, while "slow" is still inside.
+        return list(await asyncio.gather(one("good"), one("slow")))
+
+    with capture_sessions() as rows:
+        outputs = loop.run_until_complete(both())
+    assert outputs == [Fill.model_validate(GOOD)] * 2
+    assert sorted(row["model"] for row in rows) == ["good", "slow"]
+    assert {row["final_verdict"] for row in rows} == {"accepted"}
+
+
+def test_one_shared_block_logs_threads_that_leave_it_out_of_order(server: ScriptedServer) -> None:
+    shared = logged_run(kind="fill")
+    good_in, slow_in, good_out = threading.Event(), threading.Event(), threading.Event()
+    outputs: list[Fill] = []
+    errors: list[BaseException] = []
+
+    def fill(model: str) -> None:
+        """The thread "good" enters first and leaves first, while "slow" is still inside."""
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test", max_retries=0)
+        an_agent = Agent(
+            OpenAIChatModel(model, provider=OpenAIProvider(openai_client=client)), output_type=Fill
+        )
+        try:
+            if model == "good":
+                with shared:
+                    good_in.set()
+                    slow_in.wait(5)
+                    outputs.append(an_agent.run_sync(PROMPT).output)
+            else:
+                good_in.wait(5)
+                with shared:
+                    slow_in.set()
+                    good_out.wait(5)
+                    outputs.append(an_agent.run_sync(PROMPT).output)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            if model == "good":
+                good_out.set()
+            loop.run_until_complete(client.close())
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    with capture_sessions() as rows:
+        threads = [threading.Thread(target=fill, args=(model,)) for model in ("good", "slow")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    assert errors == []
+    assert outputs == [Fill.model_validate(GOOD)] * 2
+    assert sorted(row["model"] for row in rows) == ["good", "slow"]
 
 
 def test_an_iter_left_before_its_end_is_an_infra_error_not_accepted(
