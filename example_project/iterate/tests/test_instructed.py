@@ -85,3 +85,16 @@ def test_the_demo_model_serves_it_without_a_network(sessionlog_rows: Rows) -> No
 def test_a_bad_body_is_a_400_and_no_row(sessionlog_rows: Rows) -> None:
     assert post({"max_iterations": 3}).status_code == 400
     assert sessionlog_rows == []
+
+
+def test_the_row_carries_the_requests_trace_id_as_the_hand_written_loops_do(
+    scripted_instructor: Any, sessionlog_rows: Rows
+) -> None:
+    """instructor's adapter cannot see the request: the row takes the id TraceIdMiddleware gave it."""
+    scripted_instructor(['{"shift": "sat-night", "workers": ["W-1001", "W-1002"]}'])
+    response = APIClient().post(
+        "/v1/fill-instructor", BODY, format="json", headers={"X-Lakehouse-Trace-Id": "trace-instr-1"}
+    )
+    assert response["X-Lakehouse-Trace-Id"] == "trace-instr-1"
+    [row] = sessionlog_rows
+    assert row["session_id"] == "trace-instr-1"
