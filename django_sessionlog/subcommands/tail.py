@@ -71,7 +71,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     tally = Tally()
     try:
         if handle is not None:
-            rows, partial = _last_rows(handle, end, options["lines"], matches, tally)
+            rows, partial = _last_rows(handle, end, options["lines"], matches, tally, options["follow"])
             for line in rows:
                 show(line)
             end -= partial  # follow from the start of a row still being written
@@ -109,10 +109,16 @@ def _open(name: str, following: bool) -> tuple[Any, int]:
     return handle, os.fstat(handle.fileno()).st_size
 
 
-def _last_rows(handle: Any, end: int, wanted: int, matches: Match, tally: Tally) -> tuple[list[bytes], int]:
+def _last_rows(
+    handle: Any, end: int, wanted: int, matches: Match, tally: Tally, following: bool = False
+) -> tuple[list[bytes], int]:
     """The last ``wanted`` matching rows, oldest first, and the length of a row still being written.
 
-    Lines read on the way that are not rows are counted in ``tally``.
+    Lines read on the way that are not rows are counted in ``tally``. A last
+    line without ``\\n`` is classified as every reader classifies it (a
+    complete row is a row, anything else a torn write), except under
+    ``following``: -f holds it back as a row still being written, and prints
+    it once its newline arrives.
     """
     if end < 0:  # compressed or piped: no seeking back, so read it through
         kept: collections.deque[bytes] = collections.deque(maxlen=wanted)
@@ -124,7 +130,7 @@ def _last_rows(handle: Any, end: int, wanted: int, matches: Match, tally: Tally)
     found: list[bytes] = []
     partial = 0
     for line in lines_from_end(handle, end):
-        if not line.endswith(b"\n"):
+        if following and not line.endswith(b"\n"):
             partial = len(line)  # still being written: -f prints it once it is whole
             continue
         if len(found) == wanted:

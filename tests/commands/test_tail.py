@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ..logs import REPO, Terminal, line, row, sessionlog, write_log
+from ..logs import REPO, Terminal, django_admin, line, row, sessionlog, write_log
 
 
 def rows(count: int, **changes: object) -> list[dict[str, object]]:
@@ -107,6 +107,32 @@ def test_invalid_lines_and_a_row_being_written_are_not_shown(tmp_path: Path) -> 
     out, _, status = sessionlog("tail", "--json", str(log))
     assert status == 0
     assert [json.loads(text)["session_id"] for text in out.splitlines()] == ["ok"]
+
+
+def test_a_complete_last_row_without_a_newline_is_a_row_as_for_every_reader(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(session_id="a"), line(row(session_id="last")).rstrip(b"\n"))
+    out, err, status = sessionlog("tail", "--json", "-n", "2", str(log))
+    assert (status, err) == (0, "")
+    assert [json.loads(text)["session_id"] for text in out.splitlines()] == ["a", "last"]
+    assert "2 valid, 0 invalid" in sessionlog("validate", str(log))[0]
+    assert json.loads(sessionlog("stats", "--json", str(log))[0])["sessions"] == 2
+
+
+def test_a_torn_last_line_is_counted_as_left_out_as_the_other_readers_count_it(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(session_id="a"), line(row(session_id="torn"))[:40])
+    out, err, status = sessionlog("tail", "--json", str(log))
+    assert status == 0
+    assert [json.loads(text)["session_id"] for text in out.splitlines()] == ["a"]
+    assert f"{log}: left out 1 invalid line (1 torn)" in err
+    assert "1 valid, 1 invalid" in sessionlog("validate", str(log))[0]
+
+
+@pytest.mark.slow
+def test_tail_on_the_command_line_shows_a_last_row_without_a_newline(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(session_id="a"), line(row(session_id="last")).rstrip(b"\n"))
+    result = django_admin("sessionlog", "tail", "-n", "1", "--json", str(log))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["session_id"] == "last"
 
 
 def test_reading_the_last_rows_does_not_read_the_whole_file(tmp_path: Path) -> None:
