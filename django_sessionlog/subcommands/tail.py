@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.management import BaseCommand, CommandError
@@ -71,7 +72,8 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     tally = Tally()
     try:
         if handle is not None:
-            rows, partial = _last_rows(handle, end, options["lines"], matches, tally, options["follow"])
+            with _reading(name):
+                rows, partial = _last_rows(handle, end, options["lines"], matches, tally, options["follow"])
             for line in rows:
                 show(line)
             end -= partial  # follow from the start of a row still being written
@@ -80,7 +82,8 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
                 command.stderr.write(f"{name}: {left_out}")
         if options["follow"]:
             current = (lambda: paths.fill(conf.PATH, paths.today())) if templated else (lambda: name)
-            for line in follow(current, handle=handle, offset=end, poll_interval=options["poll_interval"]):
+            lines = follow(current, handle=handle, offset=end, poll_interval=options["poll_interval"])
+            for line in _read_through(name, lines):
                 row, problems = counted(line, tally)
                 if row is not None and matches(row):
                     show(line)
@@ -88,11 +91,28 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
                     command.stderr.write(f"{name}: left out an invalid line: {problems[0]}")
     except KeyboardInterrupt:
         return
-    except READ_ERRORS as exc:
-        raise CommandError(f"{name}: cannot read: {exc}", returncode=USAGE) from None
     finally:
         if handle is not None and name != "-":
             handle.close()  # follow() may have closed it already: harmless
+
+
+@contextlib.contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """A failure to read the log, as exit status 2 naming it.
+
+    Only around reads: an error writing the output is not the log's (it
+    was said as "cannot read" the log).
+    """
+    try:
+        yield
+    except READ_ERRORS as exc:
+        raise CommandError(f"{name}: cannot read: {exc}", returncode=USAGE) from None
+
+
+def _read_through(name: str, lines: Iterator[bytes]) -> Iterator[bytes]:
+    """``lines``, with a read error as ``_reading`` says it; what the caller does with each is outside."""
+    with _reading(name):
+        yield from lines
 
 
 def _open(name: str, following: bool) -> tuple[Any, int]:

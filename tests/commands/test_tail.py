@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import signal
@@ -402,3 +404,39 @@ def test_follow_says_each_invalid_line_as_it_comes_in_the_readers_words(tmp_path
     finally:
         _, err = follower.interrupt()
     assert "another schema" not in err  # skipped quietly, as every reader skips it
+
+
+class FullDisk(io.StringIO):
+    """A standard output on a full disk."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_an_output_that_cannot_be_written_is_not_said_as_a_log_that_cannot_be_read(tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    log = write_log(tmp_path / "s.jsonl", *rows(3))
+    for arguments in (["--json"], []):
+        with pytest.raises(OSError, match="No space left") as raised:
+            call_command("sessionlog", "tail", *arguments, str(log), stdout=FullDisk())
+        assert not isinstance(raised.value, CommandError)
+
+
+@pytest.mark.slow
+def test_tail_to_a_full_disk_does_not_blame_the_log(tmp_path: Path, dev_full: str) -> None:
+    log = write_log(tmp_path / "s.jsonl", *rows(3))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO)}
+    with open(dev_full, "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "django", "sessionlog", "tail", "--json", str(log)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert "No space left on device" in result.stderr
+    assert "cannot read" not in result.stderr
