@@ -47,6 +47,15 @@ Int64 = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
 
 Count = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
 
+#: The smallest ``sample_rate`` a reader accepts: 2**-64. The writer keeps a
+#: session when its 64-bit hash, as a share of 2**64, is below the rate
+#: (``write.sampling.keeps``), so no rate below this keeps any session but
+#: the one whose hash is 0: no real row carries less. The weight ``1 / rate``
+#: then stays at most 2**64, finite and summable, where 1e-310 made it
+#: infinite. ``validate``, ``schema`` and the DuckDB view all use this bound.
+MIN_SAMPLE_RATE = 2.0**-64
+SampleRate = Annotated[float, msgspec.Meta(ge=MIN_SAMPLE_RATE, le=1.0)]
+
 
 class TokenUsage(msgspec.Struct, frozen=True, gc=False):
     """The tokens of a row or an attempt; a part (cached, reasoning) never exceeds its whole."""
@@ -106,13 +115,18 @@ class DecodedRow(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     grounded_in_roster: bool | msgspec.UnsetType = msgspec.UNSET
     duration_ms: Int64
     usage: TokenUsage | msgspec.UnsetType = msgspec.UNSET
-    sample_rate: Annotated[float, msgspec.Meta(gt=0.0, le=1.0)] | msgspec.UnsetType = msgspec.UNSET
+    sample_rate: SampleRate | msgspec.UnsetType = msgspec.UNSET
 
     @property
     def weight(self) -> float:
-        """How many sessions this row stands for (``1 / sample_rate``)."""
+        """How many sessions this row stands for (``1 / sample_rate``), never more than 2**64.
+
+        The decoder refuses a smaller rate; the bound here also holds for a
+        row built in code, which msgspec does not check, so no figure gets an
+        infinite weight.
+        """
         rate = self.sample_rate
-        return 1.0 if rate is msgspec.UNSET else 1.0 / rate
+        return 1.0 if rate is msgspec.UNSET else 1.0 / max(rate, MIN_SAMPLE_RATE)
 
 
 ROW_FIELDS: dict[str, Any] = typing.get_type_hints(DecodedRow, include_extras=True)
