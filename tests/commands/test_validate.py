@@ -314,3 +314,20 @@ def test_rows_with_usage_are_valid(tmp_path: Path) -> None:
     )
     out, _, status = sessionlog("validate", str(log))
     assert status == 0, out
+
+
+def test_a_json_error_keeps_the_acronym_capitalised(tmp_path: Path) -> None:
+    text = line(row()).replace(b'"kind": "fill"', b'"kind": "fi\\ud800ll"')
+    log = write_log(tmp_path / "s.jsonl", text)
+    out, _, status = sessionlog("validate", str(log))
+    assert status == 1
+    assert f"{log}:1: JSON is malformed: unexpected end of escaped utf-16 surrogate pair" in out
+    assert "jSON" not in out
+
+
+@pytest.mark.slow
+def test_on_the_command_line_a_json_error_reads_json(tmp_path: Path) -> None:
+    text = line(row()).replace(b'"kind": "fill"', b'"kind": "fi\\ud800ll"')
+    result = django_admin("sessionlog", "validate", str(write_log(tmp_path / "s.jsonl", text)))
+    assert result.returncode == 1
+    assert ":1: JSON is malformed: unexpected end of escaped utf-16 surrogate pair" in result.stdout

@@ -376,7 +376,8 @@ _ALLOWED = {"final_verdict": VERDICTS, "verdict_kind": VERDICT_KINDS}
 def _plain_message(message: str, value: Any, where: str) -> str:
     """msgspec's message, reworded for a person and naming what is allowed."""
     message = message.replace("`", "")
-    message = message[0].lower() + message[1:]
+    if message[1:2].islower():  # "Expected ..." reads "expected ..."; an acronym ("JSON is ...") stays
+        message = message[0].lower() + message[1:]
     if message.startswith("expected str of length <="):
         return f"{len(value)} characters, more than {PROMPT_LIMIT}" if isinstance(value, str) else message
     if message.startswith("invalid enum value"):
