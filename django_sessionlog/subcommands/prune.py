@@ -38,8 +38,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
 
 
+def collapsed(template: str) -> str:
+    """``template`` without repeated separators or ``.`` parts: the form ``glob`` gives its matches in.
+
+    ``glob("pr//s-*")`` answers ``pr/s-...``, which a pattern built from
+    ``pr//s-`` never matches, so prune deleted nothing. Unlike
+    ``os.path.normpath``, ``..`` is kept (past a symlink it is not the
+    folder before it), and so is a leading ``//``, which POSIX lets mean
+    something else than ``/``.
+    """
+    normal = template.replace(os.altsep, os.sep) if os.altsep else template
+    double = os.sep * 2
+    if normal.startswith(double) and not normal.startswith(os.sep * 3):
+        lead = double
+    else:
+        lead = os.sep if normal.startswith(os.sep) else ""
+    return lead + os.sep.join(part for part in normal.split(os.sep) if part not in ("", "."))
+
+
 def expired(template: str, days: int, today: datetime.date) -> list[str]:
     """This host's files of ``template`` dated more than ``days`` days before ``today``."""
+    template = collapsed(template)
     pattern = paths.date_pattern(template)
     try:
         cutoff = today - datetime.timedelta(days=days)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.management import BaseCommand, CommandError
@@ -71,7 +72,8 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     tally = Tally()
     try:
         if handle is not None:
-            rows, partial = _last_rows(handle, end, options["lines"], matches, tally)
+            with _reading(name):
+                rows, partial = _last_rows(handle, end, options["lines"], matches, tally, options["follow"])
             for line in rows:
                 show(line)
             end -= partial  # follow from the start of a row still being written
@@ -80,7 +82,8 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
                 command.stderr.write(f"{name}: {left_out}")
         if options["follow"]:
             current = (lambda: paths.fill(conf.PATH, paths.today())) if templated else (lambda: name)
-            for line in follow(current, handle=handle, offset=end, poll_interval=options["poll_interval"]):
+            lines = follow(current, handle=handle, offset=end, poll_interval=options["poll_interval"])
+            for line in _read_through(name, lines):
                 row, problems = counted(line, tally)
                 if row is not None and matches(row):
                     show(line)
@@ -88,11 +91,28 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
                     command.stderr.write(f"{name}: left out an invalid line: {problems[0]}")
     except KeyboardInterrupt:
         return
-    except READ_ERRORS as exc:
-        raise CommandError(f"{name}: cannot read: {exc}", returncode=USAGE) from None
     finally:
         if handle is not None and name != "-":
             handle.close()  # follow() may have closed it already: harmless
+
+
+@contextlib.contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """A failure to read the log, as exit status 2 naming it.
+
+    Only around reads: an error writing the output is not the log's (it
+    was said as "cannot read" the log).
+    """
+    try:
+        yield
+    except READ_ERRORS as exc:
+        raise CommandError(f"{name}: cannot read: {exc}", returncode=USAGE) from None
+
+
+def _read_through(name: str, lines: Iterator[bytes]) -> Iterator[bytes]:
+    """``lines``, with a read error as ``_reading`` says it; what the caller does with each is outside."""
+    with _reading(name):
+        yield from lines
 
 
 def _open(name: str, following: bool) -> tuple[Any, int]:
@@ -109,10 +129,16 @@ def _open(name: str, following: bool) -> tuple[Any, int]:
     return handle, os.fstat(handle.fileno()).st_size
 
 
-def _last_rows(handle: Any, end: int, wanted: int, matches: Match, tally: Tally) -> tuple[list[bytes], int]:
+def _last_rows(
+    handle: Any, end: int, wanted: int, matches: Match, tally: Tally, following: bool = False
+) -> tuple[list[bytes], int]:
     """The last ``wanted`` matching rows, oldest first, and the length of a row still being written.
 
-    Lines read on the way that are not rows are counted in ``tally``.
+    Lines read on the way that are not rows are counted in ``tally``. A last
+    line without ``\\n`` is classified as every reader classifies it (a
+    complete row is a row, anything else a torn write), except under
+    ``following``: -f holds it back as a row still being written, and prints
+    it once its newline arrives.
     """
     if end < 0:  # compressed or piped: no seeking back, so read it through
         kept: collections.deque[bytes] = collections.deque(maxlen=wanted)
@@ -124,7 +150,7 @@ def _last_rows(handle: Any, end: int, wanted: int, matches: Match, tally: Tally)
     found: list[bytes] = []
     partial = 0
     for line in lines_from_end(handle, end):
-        if not line.endswith(b"\n"):
+        if following and not line.endswith(b"\n"):
             partial = len(line)  # still being written: -f prints it once it is whole
             continue
         if len(found) == wanted:

@@ -3,11 +3,13 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
+import pytest
 from django.test import override_settings
 
 from django_sessionlog import paths
+from django_sessionlog.subcommands.prune import collapsed
 
-from ..logs import row, sessionlog, write_log
+from ..logs import django_admin, row, sessionlog, write_log
 
 
 def day(offset: int) -> str:
@@ -69,3 +71,54 @@ def test_older_than_must_be_a_whole_non_negative_number(tmp_path: Path) -> None:
     with override_settings(SESSIONLOG={"PATH": str(tmp_path / "s-{date}.jsonl")}):
         assert sessionlog("prune", "--older-than", "-1")[2] != 0
         assert sessionlog("prune", "--older-than", "a week")[2] != 0
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "{folder}/sub//s-{{host}}-{{date}}.jsonl",
+        "/{folder}/sub/./s-{{host}}-{{date}}.jsonl",
+        "{folder}/sub/../sub//s-{{date}}-{{host}}.jsonl",
+    ],
+    ids=["double-slash", "leading-double-slash-and-dot", "dot-dot"],
+)
+def test_a_path_with_doubled_or_dotted_separators_still_prunes(tmp_path: Path, written: str) -> None:
+    host = paths.host_name()
+    template = written.format(folder=tmp_path)
+    old = template.replace("{host}", host).replace("{date}", day(30))
+    new = template.replace("{host}", host).replace("{date}", day(0))
+    make(tmp_path / "sub", Path(old).name, Path(new).name)
+    with override_settings(SESSIONLOG={"PATH": template}):
+        out, err, status = sessionlog("prune", "--older-than", "7")
+    assert status == 0, err
+    assert out == f"deleted {collapsed(old)}\n"
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == [Path(new).name]
+
+
+def test_collapsed_drops_doubled_separators_and_dots_but_keeps_dot_dot_and_a_leading_double_slash() -> None:
+    assert collapsed("pr//s-{host}-{date}.jsonl") == "pr/s-{host}-{date}.jsonl"
+    assert collapsed("./logs/./s-{date}") == "logs/s-{date}"
+    assert collapsed("//server//logs/s-{date}") == "//server/logs/s-{date}"
+    assert collapsed("///var//log/s-{date}") == "/var/log/s-{date}"
+    assert collapsed("a/../b//s-{date}") == "a/../b/s-{date}"
+
+
+@pytest.mark.slow
+def test_on_the_command_line_a_doubled_slash_in_path_still_prunes(tmp_path: Path) -> None:
+    host = paths.host_name()
+    (tmp_path / "pr_settings.py").write_text(
+        "from tests.settings import *  # noqa: F403\n"
+        f"SESSIONLOG = {{'PATH': {str(tmp_path) + '/pr//s-{host}-{date}.jsonl'!r}}}\n"
+    )
+    make(tmp_path / "pr", f"s-{host}-{day(30)}.jsonl")
+    result = django_admin(
+        "sessionlog",
+        "prune",
+        "--older-than",
+        "7",
+        path=tmp_path,
+        env_extra={"DJANGO_SETTINGS_MODULE": "pr_settings"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"deleted {tmp_path}/pr/s-{host}-{day(30)}.jsonl\n"
+    assert list((tmp_path / "pr").iterdir()) == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 from pathlib import Path
 
@@ -9,8 +10,10 @@ import jsonschema
 import pytest
 from django.test import override_settings
 
+from django_sessionlog.read.sources.rules import MIN_SAMPLE_RATE
+
 from .. import needs, readme
-from ..logs import line, row, sessionlog, write_log
+from ..logs import django_admin, line, row, sessionlog, write_log
 
 
 def test_schema_is_a_valid_draft_2020_12_json_schema() -> None:
@@ -65,6 +68,59 @@ def test_the_duckdb_view_reads_usage_and_has_it_null_where_absent(tmp_path: Path
         "FROM sessions ORDER BY session_id"
     ).fetchall()
     assert found == [("a", 10, None, 4), ("b", None, None, None)]
+
+
+RATES = {
+    "least": MIN_SAMPLE_RATE,
+    "half": 0.5,
+    "one": 1.0,
+    "below-least": math.nextafter(MIN_SAMPLE_RATE, 0.0),
+    "tiny": 1e-310,
+    "zero": 0.0,
+    "above-one": math.nextafter(1.0, 2.0),
+}
+ACCEPTED_RATES = {"least", "half", "one"}
+
+
+def test_validate_the_json_schema_and_the_duckdb_view_agree_on_the_sample_rates_they_accept(
+    tmp_path: Path,
+) -> None:
+    rows = {name: row(session_id=name, sample_rate=rate) for name, rate in RATES.items()}
+    validator = jsonschema.Draft202012Validator(json.loads(sessionlog("schema")[0]))
+    by_validate, by_schema = set(), set()
+    for name, value in rows.items():
+        if sessionlog("validate", str(write_log(tmp_path / f"{name}.jsonl", value)))[2] == 0:
+            by_validate.add(name)
+        if validator.is_valid(value):
+            by_schema.add(name)
+    log = write_log(tmp_path / "all.jsonl", *rows.values())
+    connection = duckdb.connect()
+    connection.execute(_duckdb_view(log))
+    by_view = {name for (name,) in connection.execute("SELECT session_id FROM sessions").fetchall()}
+    assert by_validate == by_schema == by_view == ACCEPTED_RATES
+
+
+def test_the_smallest_sample_rate_weighs_a_finite_number_of_sessions(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(sample_rate=MIN_SAMPLE_RATE), row(session_id="x"))
+    figures = json.loads(sessionlog("stats", "--json", str(log))[0])
+    assert figures["sessions"] == 2.0**64 + 1
+    assert figures["by_verdict"]["accepted"] == 2.0**64 + 1
+
+
+@pytest.mark.slow
+def test_a_row_whose_weight_would_be_infinite_is_invalid_for_stats_and_compare(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(sample_rate=1e-310), row(session_id="x"))
+    result = django_admin("sessionlog", "stats", str(log))
+    assert result.returncode == 0, result.stderr
+    assert "skipped   1 invalid line (0 torn)" in result.stdout
+    result = django_admin("sessionlog", "stats", "--json", str(log))
+    assert json.loads(result.stdout)["sessions"] == 1
+    result = django_admin(
+        "sessionlog", "compare", "--json", "--baseline", "kind=fill", "--candidate", "kind=fill", str(log)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "null,null" not in result.stdout
+    assert json.loads(result.stdout)["baseline"]["sessions"] == 1
 
 
 # --- schema --duckdb: the view for DuckDB outside the app --

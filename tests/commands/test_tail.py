@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import errno
+import io
 import json
 import os
 import signal
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ..logs import REPO, Terminal, line, row, sessionlog, write_log
+from ..logs import REPO, Terminal, django_admin, line, row, sessionlog, write_log
 
 
 def rows(count: int, **changes: object) -> list[dict[str, object]]:
@@ -107,6 +109,32 @@ def test_invalid_lines_and_a_row_being_written_are_not_shown(tmp_path: Path) -> 
     out, _, status = sessionlog("tail", "--json", str(log))
     assert status == 0
     assert [json.loads(text)["session_id"] for text in out.splitlines()] == ["ok"]
+
+
+def test_a_complete_last_row_without_a_newline_is_a_row_as_for_every_reader(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(session_id="a"), line(row(session_id="last")).rstrip(b"\n"))
+    out, err, status = sessionlog("tail", "--json", "-n", "2", str(log))
+    assert (status, err) == (0, "")
+    assert [json.loads(text)["session_id"] for text in out.splitlines()] == ["a", "last"]
+    assert "2 valid, 0 invalid" in sessionlog("validate", str(log))[0]
+    assert json.loads(sessionlog("stats", "--json", str(log))[0])["sessions"] == 2
+
+
+def test_a_torn_last_line_is_counted_as_left_out_as_the_other_readers_count_it(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(session_id="a"), line(row(session_id="torn"))[:40])
+    out, err, status = sessionlog("tail", "--json", str(log))
+    assert status == 0
+    assert [json.loads(text)["session_id"] for text in out.splitlines()] == ["a"]
+    assert f"{log}: left out 1 invalid line (1 torn)" in err
+    assert "1 valid, 1 invalid" in sessionlog("validate", str(log))[0]
+
+
+@pytest.mark.slow
+def test_tail_on_the_command_line_shows_a_last_row_without_a_newline(tmp_path: Path) -> None:
+    log = write_log(tmp_path / "s.jsonl", row(session_id="a"), line(row(session_id="last")).rstrip(b"\n"))
+    result = django_admin("sessionlog", "tail", "-n", "1", "--json", str(log))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert json.loads(result.stdout)["session_id"] == "last"
 
 
 def test_reading_the_last_rows_does_not_read_the_whole_file(tmp_path: Path) -> None:
@@ -376,3 +404,39 @@ def test_follow_says_each_invalid_line_as_it_comes_in_the_readers_words(tmp_path
     finally:
         _, err = follower.interrupt()
     assert "another schema" not in err  # skipped quietly, as every reader skips it
+
+
+class FullDisk(io.StringIO):
+    """A standard output on a full disk."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_an_output_that_cannot_be_written_is_not_said_as_a_log_that_cannot_be_read(tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    log = write_log(tmp_path / "s.jsonl", *rows(3))
+    for arguments in (["--json"], []):
+        with pytest.raises(OSError, match="No space left") as raised:
+            call_command("sessionlog", "tail", *arguments, str(log), stdout=FullDisk())
+        assert not isinstance(raised.value, CommandError)
+
+
+@pytest.mark.slow
+def test_tail_to_a_full_disk_does_not_blame_the_log(tmp_path: Path, dev_full: str) -> None:
+    log = write_log(tmp_path / "s.jsonl", *rows(3))
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(REPO)}
+    with open(dev_full, "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "django", "sessionlog", "tail", "--json", str(log)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode != 0
+    assert "No space left on device" in result.stderr
+    assert "cannot read" not in result.stderr

@@ -42,7 +42,8 @@ def test_a_valid_log_passes_with_status_0(tmp_path: Path) -> None:
         ({"timestamp": "yesterday"}, "timestamp: invalid RFC3339"),
         ({"timestamp": "2026-11-24T19:25:55"}, "timestamp: expected datetime with a timezone"),
         ({"prompt": "é" * 4001}, "prompt: 4001 characters, more than 4000"),
-        ({"sample_rate": 0}, "sample_rate: expected float > 0.0"),
+        ({"sample_rate": 0}, "sample_rate: expected float >= 5.421010862427522e-20"),
+        ({"sample_rate": 1e-310}, "sample_rate: expected float >= 5.421010862427522e-20"),
         ({"usage": {"input_tokens": -5, "output_tokens": 1}}, "usage.input_tokens: expected int >= 0"),
         ({"usage": {"input_tokens": 1.5, "output_tokens": 1}}, "usage.input_tokens: expected int, got float"),
         ({"usage": {"input_tokens": "9", "output_tokens": 1}}, "usage.input_tokens: expected int, got str"),
@@ -313,3 +314,20 @@ def test_rows_with_usage_are_valid(tmp_path: Path) -> None:
     )
     out, _, status = sessionlog("validate", str(log))
     assert status == 0, out
+
+
+def test_a_json_error_keeps_the_acronym_capitalised(tmp_path: Path) -> None:
+    text = line(row()).replace(b'"kind": "fill"', b'"kind": "fi\\ud800ll"')
+    log = write_log(tmp_path / "s.jsonl", text)
+    out, _, status = sessionlog("validate", str(log))
+    assert status == 1
+    assert f"{log}:1: JSON is malformed: unexpected end of escaped utf-16 surrogate pair" in out
+    assert "jSON" not in out
+
+
+@pytest.mark.slow
+def test_on_the_command_line_a_json_error_reads_json(tmp_path: Path) -> None:
+    text = line(row()).replace(b'"kind": "fill"', b'"kind": "fi\\ud800ll"')
+    result = django_admin("sessionlog", "validate", str(write_log(tmp_path / "s.jsonl", text)))
+    assert result.returncode == 1
+    assert ":1: JSON is malformed: unexpected end of escaped utf-16 surrogate pair" in result.stdout

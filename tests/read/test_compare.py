@@ -14,6 +14,7 @@ import pytest
 from django_sessionlog.read.figures import compare
 from django_sessionlog.read.figures.compare import Bucket, CompareData, compare_buckets
 from django_sessionlog.read.figures.sides import BadSide, Side, parse_side
+from django_sessionlog.read.sources.rules import MIN_SAMPLE_RATE
 from django_sessionlog.read.sources.window import Window
 
 from ..logs import DROP, row, write_log
@@ -336,9 +337,9 @@ def test_a_huge_max_iterations_does_not_stretch_the_retry_curve(tmp_path: Path) 
     assert len(result.side("baseline")["retry_curve"]) == 3
 
 
-def test_a_sample_rate_so_small_its_weight_overflows_is_still_compared(tmp_path: Path) -> None:
+def test_the_smallest_sample_rate_so_the_largest_weight_is_still_compared(tmp_path: Path) -> None:
     rows = [row(session_id=f"s{n}", model="a") for n in range(40)] + [
-        row(session_id="tiny", model="a", sample_rate=1e-200)
+        row(session_id="tiny", model="a", sample_rate=MIN_SAMPLE_RATE)
     ]
     rows += [row(session_id=f"t{n}", model="b") for n in range(40)]
     result = compared(tmp_path, rows, "model=a", "model=b")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django.core.management import BaseCommand, CommandError
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandParser, OutputWrapper
 
 from ... import __version__
 from ...subcommands import (
+    USAGE,
     Subcommand,
     compare,
     export,
@@ -40,6 +44,41 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 
 #: Interrupted by Ctrl-C: the shell's status for a death by SIGINT.
 INTERRUPTED = 130
+
+
+class OutputFailed(Exception):
+    """Standard output refused what the command wrote (closed, a full disk, an I/O error).
+
+    Not an ``OSError``, so no handler meant for a log that cannot be read
+    takes it for one; ``Command.run_from_argv`` says it in one line.
+    """
+
+
+class CommandLineOutput(OutputWrapper):
+    """The command line's standard output, whose failures are ``OutputFailed``.
+
+    ``>&-`` leaves ``sys.stdout`` as None and ``>/dev/full`` fails with
+    ENOSPC: both are the user's output, not the log, and neither is a bug to
+    show a traceback for.
+    """
+
+    def write(  # type: ignore[override]  # OutputWrapper's signature, as its stubs give it
+        self, msg: str = "", style_func: Callable[[str], str] | None = None, ending: str | None = None
+    ) -> None:
+        if self._out is None:
+            raise OutputFailed("standard output is closed")
+        try:
+            super().write(msg, style_func, ending)
+        except OSError as exc:
+            raise OutputFailed(str(exc)) from None
+
+    def flush(self) -> None:
+        if self._out is None:
+            return
+        try:
+            super().flush()
+        except OSError as exc:
+            raise OutputFailed(str(exc)) from None
 
 
 class SubcommandParser(CommandParser):
@@ -115,7 +154,10 @@ class Command(BaseCommand):
         ``sessionlog tail -n 1000 | head`` closes the pipe early; with
         SIGPIPE's default action the process ends as ``cat`` would, with no
         BrokenPipeError traceback. A file name that is not valid UTF-8 is
-        printed with escapes instead of failing the print.
+        printed with escapes instead of failing the print. An output that
+        cannot be written (``>&-``, ``>/dev/full``) is one line on stderr and
+        status 2, as for a log that cannot be read: the command did not do
+        its work, and 1 means "the check failed" (validate, compare, scan).
         """
         if hasattr(signal, "SIGPIPE"):
             signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -123,10 +165,49 @@ class Command(BaseCommand):
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
+        if sys.stdout is None:
+            _hold_descriptor(1)
+        self.stdout = CommandLineOutput(sys.stdout)
         try:
-            super().run_from_argv(argv)
+            try:
+                super().run_from_argv(argv)
+            finally:
+                self.stdout.flush()  # what is still buffered fails here, not in Python's exit
         except KeyboardInterrupt:
             sys.exit(INTERRUPTED)
+        except OutputFailed as exc:
+            _quiet_stdout()
+            with contextlib.suppress(AttributeError, OSError):  # stderr gone too: the status says it
+                self.stderr.write(f"sessionlog: cannot write the output: {exc}")
+            sys.exit(USAGE)
 
     def handle(self, *args: Any, **options: Any) -> None:
         SUBCOMMANDS[options["subcommand"]].run(self, options)
+
+
+def _hold_descriptor(fd: int) -> None:
+    """Put os.devnull on a closed descriptor, so no file the command opens is given its number.
+
+    With stdout closed, the next file opened would be descriptor 1, where
+    anything writing to "standard output" below Python would land.
+    """
+    try:
+        os.fstat(fd)
+    except OSError:
+        spare = os.open(os.devnull, os.O_WRONLY)
+        if spare != fd:
+            os.dup2(spare, fd)
+            os.close(spare)
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at os.devnull, so Python's own flush at exit does not fail again.
+
+    That flush would print "Exception ignored" and change the status to 120.
+    """
+    try:
+        spare = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(spare, sys.stdout.fileno())
+        os.close(spare)
+    except (AttributeError, OSError, ValueError):
+        pass  # no stdout at all: nothing is left to flush

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from ...row import SCHEMA_VERSION
+from ..sources.rules import MIN_SAMPLE_RATE
 from ..sources.window import Window
 from .columns import COLUMNS, NEVER_NULL
 
@@ -75,6 +76,8 @@ def read_json_sql(
     conditions = [
         f"schema = {literal(SCHEMA_VERSION)}",
         *(f'"{name}" IS NOT NULL' for name in NEVER_NULL),
+        # The reader's bound (rules.SampleRate): validate refuses such a row.
+        f"(sample_rate IS NULL OR sample_rate BETWEEN {MIN_SAMPLE_RATE!r} AND 1.0)",
         *window.sql(),
     ]
     # Laid out for a person: `schema --duckdb` prints this for pasting.
