@@ -155,9 +155,6 @@ class InvalidRow(Exception):
         self.problems = problems
 
 
-_TIMESTAMP_KEY = b'"timestamp":"'
-_SPACED_TIMESTAMP_KEY = b'"timestamp": "'
-_MICROSECOND = datetime.timedelta(microseconds=1)
 _force_setattr = msgspec.structs.force_setattr
 
 
@@ -168,14 +165,13 @@ def decode_row(line: bytes) -> DecodedRow:
     hold; everything else only runs for lines that fail it.
 
     A timestamp's fraction beyond the microsecond is truncated, as DuckDB
-    casts it and as the row's day means it (the writer writes nanoseconds):
-    msgspec rounds it, which put ``23:59:59.9999996`` on the next day. When
-    the seventh digit is 5 to 9 (msgspec rounded up), the microsecond it
-    added is taken back. The digits are read where the writer puts them
-    (the third key, after the session id) or where the key is found before
-    any nested object; a line laid out otherwise has its timestamp's text
-    decoded on its own (``_truncated_slowly``). This costs about 0.3 us a
-    row of the writer's (8% of a decode), the price of agreeing with DuckDB.
+    casts it and as the row's day means it (the writer writes nanoseconds),
+    wherever that changes which day or whole second a row falls in:
+    msgspec's rounding put ``23:59:59.9999996`` on the next day. Elsewhere
+    the timestamp may be a microsecond above DuckDB's (a fraction of a
+    second's 5 to 9 in its seventh digit): checking every row for that cost
+    a fifth of the decode, and it moves a row only across a window bound
+    given to the microsecond.
     """
     try:
         row = _decoder.decode(line)
@@ -187,26 +183,13 @@ def decode_row(line: bytes) -> DecodedRow:
         raise OtherSchema(row.schema)
     if row.attempts is None and row.final_verdict != INFRA_ERROR:
         raise InvalidRow([_NULL_ATTEMPTS.format(row.final_verdict)])
-    # Inline, not a function: this runs for every row, and most of the
-    # writer's rows carry nine digits. Where the writer puts the key first
-    # ('{"schema":"session.iterate.v1","session_id":"<id>","timestamp":"'),
-    # else wherever it is first found; the value starts 13 bytes after the
-    # key's quote, its '.' 32 bytes after, its seventh digit 39.
-    key = 47 + len(row.session_id)
-    if not line.startswith(_TIMESTAMP_KEY, key):
-        key = line.find(_TIMESTAMP_KEY)
-        if key < 0:  # '"timestamp": "' (json.dumps), taken as if without the space
-            key = line.find(_SPACED_TIMESTAMP_KEY) + 1
-        if key <= 0 or line.find(b"{", 1, key) >= 0:  # not found, or maybe a nested object's key
-            return _truncated_slowly(row, line)
-    try:
-        seventh = line[key + 39]
-    except IndexError:  # the line ends sooner: a short timestamp as its last key
-        return row
-    if 52 < seventh < 58 and line[key + 32] == 46 and key > 0:  # a seventh digit 5 to 9: rounded up
-        stamp = row.timestamp
-        if stamp.microsecond % 10 == (line[key + 38] - 47) % 10:  # the sixth digit, plus the one added
-            _force_setattr(row, "timestamp", stamp - _MICROSECOND)
+    # msgspec rounds the fraction to the microsecond; DuckDB (and the row's
+    # day) truncate it. The two differ by one microsecond, which matters only
+    # where it moves a row across a boundary: a day, or a window given to the
+    # second. Rounding up onto such a boundary leaves a microsecond of 0 from a
+    # fraction of .9999995 or more, so only those rows are read again.
+    if row.timestamp.microsecond == 0 and b".999999" in line:
+        return _truncated_slowly(row, line)
     return row
 
 
@@ -219,7 +202,7 @@ _timestamp = msgspec.json.Decoder(Timestamp)
 
 
 def _truncated_slowly(row: DecodedRow, line: bytes) -> DecodedRow:
-    """``row`` with its timestamp truncated to the microsecond, for a line not laid out as the writer's.
+    """``row`` with its timestamp truncated to the microsecond, for a row msgspec may have rounded up.
 
     Reads the timestamp's own text (msgspec skips the rest), so an artifact
     holding a "timestamp" of its own, or keys in another order, cannot mislead it.
