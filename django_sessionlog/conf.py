@@ -53,6 +53,7 @@ from django.core.checks import CheckMessage, Error
 from django.utils.module_loading import import_string
 
 from . import paths, scrubbing, tracing
+from .row import MIN_SAMPLE_RATE
 
 T = TypeVar("T")
 Check = Callable[[Any], list[CheckMessage]]
@@ -139,6 +140,8 @@ def _check_sample_rates(value: Mapping[Any, Any]) -> list[CheckMessage]:
             problem = f"is {type(rate).__name__} ({rate!r}), not a number"
         elif not 0.0 <= rate <= 1.0:  # also refuses NaN
             problem = f"is {rate!r}, outside 0.0 to 1.0"
+        elif 0.0 < rate < MIN_SAMPLE_RATE:
+            problem = f"is {rate!r}, below 2**-64: it keeps no session (readers refuse such a rate)"
         else:
             continue
         errors.append(

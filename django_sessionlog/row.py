@@ -118,6 +118,12 @@ USAGE_PARTS: dict[str, tuple[str, ...]] = {
 #: Integers are 64-bit: what DuckDB, Parquet and every warehouse store.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
+#: The smallest ``sample_rate``: 2**-64. The sampler keeps a session when its
+#: 64-bit hash, as a share of 2**64, is below the rate (``write.sampling``), so
+#: no smaller rate keeps any session but the one whose hash is 0, and the
+#: weight ``1 / rate`` stays at most 2**64, finite and summable.
+MIN_SAMPLE_RATE = 2.0**-64
+
 
 def usage_problem(counts: Mapping[str, object]) -> str | None:
     """What is wrong with token counts (``None`` when nothing): the writer and the reader share the rule.

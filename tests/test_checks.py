@@ -501,3 +501,16 @@ def test_a_roster_check_keyed_by_something_other_than_a_kind_is_refused() -> Non
     [error] = errors_for({"ROSTER_CHECKS": {1: "tests.roster.grounded"}})
     assert error.id == "django_sessionlog.E003"
     assert "not a kind" in error.msg
+
+
+def test_a_price_too_large_for_a_float_is_refused_at_start_up() -> None:
+    """Accepted as "finite" (an int), it overflowed when the figures priced a row."""
+    [error] = errors_for({"PRICES": {"m": {"input_per_mtok": 10**400, "output_per_mtok": 1}}})
+    assert error.id == "django_sessionlog.E017"
+
+
+def test_a_sample_rate_below_the_least_a_row_may_carry_is_refused() -> None:
+    [error] = errors_for({"SAMPLE_RATES": {"fill": 1e-30}})
+    assert error.id == "django_sessionlog.E005"
+    assert "2**-64" in error.msg
+    assert errors_for({"SAMPLE_RATES": {"fill": 0.0, "email": 2.0**-64}}) == []

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 from django.test import override_settings
 
-from django_sessionlog.read.sources.rules import MIN_SAMPLE_RATE
+from django_sessionlog.row import MIN_SAMPLE_RATE
 
 from .. import needs, readme
 from ..logs import django_admin, line, row, sessionlog, write_log

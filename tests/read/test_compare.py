@@ -14,8 +14,8 @@ import pytest
 from django_sessionlog.read.figures import compare
 from django_sessionlog.read.figures.compare import Bucket, CompareData, compare_buckets
 from django_sessionlog.read.figures.sides import BadSide, Side, parse_side
-from django_sessionlog.read.sources.rules import MIN_SAMPLE_RATE
 from django_sessionlog.read.sources.window import Window
+from django_sessionlog.row import MIN_SAMPLE_RATE
 
 from ..logs import DROP, row, write_log
 

@@ -56,6 +56,14 @@ class Price:
         )
 
 
+def _as_float(value: float) -> float:
+    """The price as the figures use it: an integer past a float's range is infinite, not an error later."""
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf")
+
+
 def price_problems(prices: object) -> list[str]:
     """What is wrong with a ``PRICES`` value, one sentence each (the system checks say them)."""
     if not isinstance(prices, Mapping):
@@ -82,7 +90,7 @@ def price_problems(prices: object) -> list[str]:
             value = price[key]
             if isinstance(value, bool) or not isinstance(value, int | float):
                 problems.append(f"{model!r}: {key} must be a number of USD per million tokens, not {value!r}")
-            elif not 0 <= value < float("inf"):
+            elif not 0 <= _as_float(value) < float("inf"):
                 problems.append(f"{model!r}: {key} must not be negative (or infinite), not {value!r}")
     return problems
 

@@ -29,6 +29,7 @@ from ...row import (
     INT64_MAX,
     INT64_MIN,
     KEYS,
+    MIN_SAMPLE_RATE,
     PROMPT_LIMIT,
     SCHEMA_VERSION,
     USAGE_KEYS,
@@ -47,13 +48,9 @@ Int64 = Annotated[int, msgspec.Meta(ge=INT64_MIN, le=INT64_MAX)]
 
 Count = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
 
-#: The smallest ``sample_rate`` a reader accepts: 2**-64. The writer keeps a
-#: session when its 64-bit hash, as a share of 2**64, is below the rate
-#: (``write.sampling.keeps``), so no rate below this keeps any session but
-#: the one whose hash is 0: no real row carries less. The weight ``1 / rate``
-#: then stays at most 2**64, finite and summable, where 1e-310 made it
-#: infinite. ``validate``, ``schema`` and the DuckDB view all use this bound.
-MIN_SAMPLE_RATE = 2.0**-64
+#: ``row.MIN_SAMPLE_RATE`` (2**-64) is the least a reader accepts: no real row
+#: carries less, and 1e-310 made the weight infinite. ``validate``, ``schema``
+#: and the DuckDB view all use this bound.
 SampleRate = Annotated[float, msgspec.Meta(ge=MIN_SAMPLE_RATE, le=1.0)]
 
 

@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from ...row import SCHEMA_VERSION
-from ..sources.rules import MIN_SAMPLE_RATE
+from ...row import MIN_SAMPLE_RATE, SCHEMA_VERSION
 from ..sources.window import Window
 from .columns import COLUMNS, NEVER_NULL
 
