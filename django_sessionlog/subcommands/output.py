@@ -73,8 +73,8 @@ def unreadable_error(tally: Tally) -> CommandError:
     return CommandError(f"{plural(len(tally.unreadable), 'file')} could not be read", returncode=USAGE)
 
 
-def skipped_lines(tally: Tally) -> str:
-    """What reading left out, for stderr ("" when nothing was)."""
+def skipped_lines(tally: Tally, searched: bool = False) -> str:
+    """What reading left out, for stderr ("" when nothing was); ``searched``: ``scan`` searched it as text."""
     parts = []
     if tally.invalid:
         torn = f" ({tally.torn} torn)" if tally.torn else ""
@@ -83,7 +83,10 @@ def skipped_lines(tally: Tally) -> str:
         parts.append(plural(tally.skipped, "row") + " of another schema")
     if not parts:
         return ""
-    return "left out " + " and ".join(parts) + " (run `sessionlog validate` to see them)"
+    lines = " and ".join(parts)
+    if searched:
+        return f"{lines} searched whole, not as rows (run `sessionlog validate` to see them)"
+    return f"left out {lines} (run `sessionlog validate` to see them)"
 
 
 class Progress:

@@ -5,9 +5,11 @@ attempts[N].error or artifact.PATH, and never the text found; a summary
 goes to stderr. The built-in secrets are always looked for, whatever
 SCRUB['SECRETS'] says (a log written before scrubbing, or by another
 writer, is what this is for), with SCRUB's PII, PATTERNS and KEYS and the
---pii named here. Lines that are not valid rows are skipped and counted
-(validate names them). Exit status: 0 nothing found, 1 something found, 2
-a file could not be read or the arguments or settings are wrong.
+--pii named here. A line that is not a valid row (a row cut short by a full
+disk, one with a bad field, another schema's) is searched whole, FIELD then
+being ``line`` or a path in it (``line.prompt``): a secret is no less there
+for a bad field. Exit status: 0 nothing found, 1 something found, 2 a file
+could not be read or the arguments or settings are wrong.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import operator
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from django.core.management import BaseCommand, CommandError
 
 from .. import scrubbing
@@ -34,8 +37,8 @@ HELP = "look for secrets and personal data in logs (never printing them)"
 
 _error = operator.attrgetter("error")
 
-#: What ``iter_rows`` yields: file, line number, the line, the row.
-Row = tuple[str, int, bytes, DecodedRow]
+#: What ``iter_rows`` yields: file, line number, the line, the row (``None`` for a line that is not one).
+Row = tuple[str, int, bytes, DecodedRow | None]
 
 
 def pii_names(value: str) -> list[str]:
@@ -89,20 +92,26 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
     files = resolve_files(options, readable=False)
     as_json = options["json"]
     tally = Tally()
-    findings = rows_with_findings = 0
+    findings = rows_with_findings = lines_with_findings = 0
     progress = Progress(log_files.total_size(files), "scan")
-    rows = iter_rows(files, tally, on_line=progress.advance if progress.active else None)
+    rows = iter_rows(files, tally, on_line=progress.advance if progress.active else None, others=True)
     look = scrubber.findings
     for name, number, line, row in without_clean_rows(scrubber, rows):
-        attempts = row.attempts
-        found = look(row.prompt, list(map(_error, attempts)) if attempts else [], row.artifact)
-        if not row.artifact and b'"artifact"' in line:
-            found = deep_artifact(scrubber, line, found)
-        elif any(len(field) > DEEP for field, _ in found):
+        if row is None:
+            found = line_findings(scrubber, line)
+        else:
+            attempts = row.attempts
+            found = look(row.prompt, list(map(_error, attempts)) if attempts else [], row.artifact)
+            if not row.artifact and b'"artifact"' in line:
+                found = deep_artifact(scrubber, line, found)
+        if any(len(field) > DEEP for field, _ in found):
             found = shallow_fields(found)
         if not found:
             continue
-        rows_with_findings += 1
+        if row is None:
+            lines_with_findings += 1
+        else:
+            rows_with_findings += 1
         findings += len(found)
         for field, kind in found:
             if as_json:
@@ -122,26 +131,25 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
                 "rows": tally.valid,
                 "findings": findings,
                 "rows_with_findings": rows_with_findings,
+                "invalid_lines_with_findings": lines_with_findings,
                 "skipped": {"invalid": tally.invalid, "torn": tally.torn, "other_schema": tally.skipped},
                 "unreadable": [{"file": name, "error": reason} for name, reason in tally.unreadable],
             },
         )
-    said = (
-        f"{plural(findings, 'finding')} in {plural(rows_with_findings, 'row')}"
-        if findings
-        else "nothing found"
+    where = " and ".join(
+        [plural(rows_with_findings, "row")] * bool(rows_with_findings)
+        + [plural(lines_with_findings, "invalid line")] * bool(lines_with_findings)
     )
-    left_out = skipped_lines(tally)
+    said = f"{plural(findings, 'finding')} in {where}" if findings else "nothing found"
+    others = skipped_lines(tally, searched=True)
     command.stderr.write(
         f"{plural(tally.valid, 'row')} in {plural(len(files), 'file')} scanned: {said}"
-        + (f"; {left_out}" if left_out else "")
+        + (f"; {others}" if others else "")
     )
     if tally.unreadable:
         raise unreadable_error(tally)
     if findings:
-        raise CommandError(
-            f"secrets or personal data in {plural(rows_with_findings, 'row')}", returncode=INVALID
-        )
+        raise CommandError(f"secrets or personal data in {where}", returncode=INVALID)
 
 
 #: Rows whose lines are searched in one Hyperscan pass (``Scrubber.clean_rows``).
@@ -149,12 +157,36 @@ BATCH = 64
 
 
 def without_clean_rows(scrubber: scrubbing.Scrubber, rows: Iterator[Row]) -> Iterator[Row]:
-    """The rows that may hold a finding: those ``Scrubber.clean_rows`` does not rule out, in order."""
+    """The rows that may hold a finding (those ``Scrubber.clean_rows`` does not rule out) and every other line, in order."""
     while batch := list(itertools.islice(rows, BATCH)):
-        verdicts = scrubber.clean_rows([line for _, _, line, _ in batch], [row.artifact for *_, row in batch])
-        for entry, clean in zip(batch, verdicts, strict=True):
-            if not clean:
+        valid = [entry for entry in batch if entry[3] is not None]
+        verdicts = iter(
+            scrubber.clean_rows([line for _, _, line, _ in valid], [row.artifact for *_, row in valid])  # type: ignore[union-attr]
+        )
+        for entry in batch:
+            if entry[3] is None or not next(verdicts):
                 yield entry
+
+
+def line_findings(scrubber: scrubbing.Scrubber, line: bytes) -> list[scrubbing.Finding]:
+    """What a line that is not a valid row holds: its JSON searched as a row's artifact is, else its text.
+
+    Fields are said from the line (``line.prompt``, ``line.attempts[0].error``);
+    a line that is not JSON (cut short, garbage) is searched as text, ``line``.
+    """
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:  # not JSON, or nested deeper than orjson goes
+        text = line.decode("utf-8", "replace")
+        return [
+            scrubbing.Finding("line", name) for name in dict.fromkeys(s.name for s in scrubber.spans(text))
+        ]
+    if isinstance(value, str):
+        return [
+            scrubbing.Finding("line", name) for name in dict.fromkeys(s.name for s in scrubber.spans(value))
+        ]
+    found = scrubber.findings("", [], value)
+    return [scrubbing.Finding("line" + field[len("artifact") :], name) for field, name in found]
 
 
 def deep_artifact(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import gc
 import io
 import os
 import signal
@@ -48,9 +49,14 @@ def from_the_command_line(
 ) -> tuple[int, str]:
     """``Command.run_from_argv`` in this process: (exit status, stderr)."""
     monkeypatch.setattr(signal, "signal", lambda *_: None)  # SIGPIPE's default would end pytest
+    command = Command()
     with pytest.raises(SystemExit) as exit_:
-        Command().run_from_argv(["manage.py", "sessionlog", *arguments])
+        command.run_from_argv(["manage.py", "sessionlog", *arguments])
     code = exit_.value.code
+    # Django 4.2's OutputWrapper is an IOBase, flushed when collected: collected
+    # now, while pytest's captured streams are open, not in a later test.
+    del exit_, command
+    gc.collect()
     return (code if isinstance(code, int) else 1), capsys.readouterr().err
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 
 from ..fake_secrets import PII, SECRETS
-from ..logs import django_admin, row, sessionlog, write_log
+from ..logs import django_admin, line, row, sessionlog, write_log
 
 AWS = "AKIAIOSFODNN7EXAMPLE"
 JWT = next(secret for name, secret, _ in SECRETS if name == "jwt")
@@ -40,7 +40,7 @@ def test_a_leaky_log_is_exit_1_with_each_finding_named_by_file_line_and_field(le
         f"{leaky}:2: key:password in artifact.db.password",
         f"{leaky}:2: aws_access_key_id in artifact.steps[1].note",
     ]
-    assert "3 rows in 1 file scanned: 5 findings in 1 row; left out 1 invalid line" in err
+    assert "3 rows in 1 file scanned: 5 findings in 1 row; 1 invalid line searched whole, not as rows" in err
     assert "secrets or personal data in 1 row" in err
 
 
@@ -103,6 +103,7 @@ def test_json_gives_one_object_per_finding_and_a_summary(leaky: Path) -> None:
         "rows": 3,
         "findings": 5,
         "rows_with_findings": 1,
+        "invalid_lines_with_findings": 0,
         "skipped": {"invalid": 1, "torn": 0, "other_schema": 0},
         "unreadable": [],
     }
@@ -197,3 +198,35 @@ def test_a_shallow_nested_artifact_is_scanned_in_full(tmp_path: Path) -> None:
     out, _, status = sessionlog("scan", str(log))
     assert status == 1
     assert out.splitlines() == [f"{log}:1: aws_access_key_id in artifact" + ".a" * 150]
+
+
+def test_a_secret_in_a_line_that_is_not_a_valid_row_is_found(tmp_path: Path) -> None:
+    """A bad field, a row cut short by a full disk, another schema: the secret is no less in the file."""
+    bad_field = line(
+        row(session_id="b1", iterations=True, prompt=f"key {AWS}")
+    )  # iterations must be an integer
+    other_schema = line(row(schema="session.iterate.v2", prompt="plain", artifact={"password": "hunter2"}))
+    torn = line(row(session_id="t1", prompt=f"Bearer {JWT} and more"))[:-200]  # no newline: cut short
+    log = write_log(tmp_path / "s.jsonl", row(), bad_field, other_schema, torn)
+    out, err, status = sessionlog("scan", str(log))
+    assert status == 1
+    assert out.splitlines() == [
+        f"{log}:2: aws_access_key_id in line.prompt",
+        f"{log}:3: key:password in line.artifact.password",
+        f"{log}:4: jwt in line",
+    ]
+    assert "1 row in 1 file scanned: 3 findings in 3 invalid lines;" in err
+    assert "2 invalid lines (1 torn) and 1 row of another schema searched whole, not as rows" in err
+    for secret in (AWS, JWT, "hunter2"):
+        assert secret not in out + err
+
+
+def test_json_says_which_findings_are_in_invalid_lines(tmp_path: Path) -> None:
+    log = write_log(
+        tmp_path / "s.jsonl", row(prompt=f"key {AWS}"), b"not json at all " + AWS.encode() + b"\n"
+    )
+    out, _, status = sessionlog("scan", "--json", str(log))
+    assert status == 1
+    *findings, summary = [json.loads(text) for text in out.splitlines()]
+    assert [(f["line"], f["field"]) for f in findings] == [(1, "prompt"), (2, "line")]
+    assert (summary["rows_with_findings"], summary["invalid_lines_with_findings"]) == (1, 1)

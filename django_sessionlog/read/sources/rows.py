@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple, overload
 
 from ...row import SCHEMA_VERSION
 from .files import READ_ERRORS, open_log
@@ -94,16 +94,38 @@ def counted(line: bytes, tally: Tally, strict: bool = False) -> tuple[DecodedRow
     return row, problems
 
 
+@overload
+def iter_rows(
+    names: Sequence[str | Part],
+    tally: Tally,
+    on_problem: ProblemCallback | None = ...,
+    on_line: Callable[[int], None] | None = ...,
+    strict: bool = ...,
+    others: Literal[False] = ...,
+) -> Iterator[tuple[str, int, bytes, DecodedRow]]: ...
+@overload
+def iter_rows(
+    names: Sequence[str | Part],
+    tally: Tally,
+    on_problem: ProblemCallback | None = ...,
+    on_line: Callable[[int], None] | None = ...,
+    strict: bool = ...,
+    *,
+    others: Literal[True],
+) -> Iterator[tuple[str, int, bytes, DecodedRow | None]]: ...
 def iter_rows(
     names: Sequence[str | Part],
     tally: Tally,
     on_problem: ProblemCallback | None = None,
     on_line: Callable[[int], None] | None = None,
     strict: bool = False,
-) -> Iterator[tuple[str, int, bytes, DecodedRow]]:
+    others: bool = False,
+) -> Iterator[tuple[str, int, bytes, DecodedRow | None]]:
     """(file, line number, raw line, row) of every valid v1 row, counting the rest in ``tally``.
 
-    A file that cannot be opened or read to the end is recorded in
+    With ``others`` the lines that are not valid v1 rows come too, with
+    ``None`` for the row (still counted as before): ``scan`` searches them
+    as text. A file that cannot be opened or read to the end is recorded in
     ``tally.unreadable`` and the next file is read: one broken file never
     hides the rows of the others.
     """
@@ -128,8 +150,11 @@ def iter_rows(
                     row, problems = counted(line, tally, strict)
                     if row is not None:
                         yield name, number, line, row
-                    elif on_problem is not None:
-                        on_problem(Problem(name, number, offset, len(line), problems))
+                    else:
+                        if on_problem is not None:
+                            on_problem(Problem(name, number, offset, len(line), problems))
+                        if others:
+                            yield name, number, line, None
                     offset += len(line)
         except READ_ERRORS as exc:
             tally.unreadable.append((name, str(exc) or type(exc).__name__))
