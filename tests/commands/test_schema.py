@@ -56,6 +56,7 @@ def test_the_schema_holds_usage_and_accepts_and_refuses_as_validate_does() -> No
 
 
 def test_the_duckdb_view_reads_usage_and_has_it_null_where_absent(tmp_path: Path) -> None:
+    """No usage is null; a part the writer left out (it was 0) is 0, so arithmetic on the parts works."""
     counts = {"input_tokens": 10, "output_tokens": 4}
     with_usage = row(session_id="a", usage=counts)
     with_usage["attempts"][1]["usage"] = counts
@@ -64,10 +65,10 @@ def test_the_duckdb_view_reads_usage_and_has_it_null_where_absent(tmp_path: Path
     connection = duckdb.connect()
     connection.execute(view)
     found = connection.execute(
-        "SELECT session_id, usage.input_tokens, usage.cache_read_tokens, attempts[2].usage.output_tokens "
-        "FROM sessions ORDER BY session_id"
+        "SELECT session_id, usage.input_tokens, usage.cache_read_tokens, attempts[2].usage.output_tokens, "
+        "usage.input_tokens - usage.cache_read_tokens, attempts[1].usage FROM sessions ORDER BY session_id"
     ).fetchall()
-    assert found == [("a", 10, None, 4), ("b", None, None, None)]
+    assert found == [("a", 10, 0, 4, 10, None), ("b", None, None, None, None, None)]
 
 
 RATES = {

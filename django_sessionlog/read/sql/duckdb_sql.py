@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
-from ...row import MIN_SAMPLE_RATE, SCHEMA_VERSION
+from ...row import ATTEMPT_KEYS, MIN_SAMPLE_RATE, SCHEMA_VERSION, USAGE_KEYS
 from ..sources.window import Window
 from .columns import COLUMNS, NEVER_NULL
 
@@ -82,7 +82,11 @@ def read_json_sql(
     # Laid out for a person: `schema --duckdb` prints this for pasting.
     return (
         "SELECT * FROM (\n"
-        "  SELECT * REPLACE (TRY_CAST(upper(timestamp) AS TIMESTAMPTZ) AS timestamp)\n"
+        "  SELECT * REPLACE (\n"
+        "    TRY_CAST(upper(timestamp) AS TIMESTAMPTZ) AS timestamp,\n"
+        f"    [{_attempt_sql('a')} FOR a IN attempts] AS attempts,\n"
+        f"    {_usage_sql('usage')} AS usage\n"
+        "  )\n"
         f"  FROM read_json(\n    [{listed}],\n"
         "    format = 'newline_delimited',\n"
         f"    columns = {{\n{typed}\n    }},\n"
@@ -90,6 +94,32 @@ def read_json_sql(
         "    ignore_errors = true\n  )\n"
         ")\nWHERE " + "\n  AND ".join(conditions)
     )
+
+
+def _usage_sql(usage: str) -> str:
+    """A usage with the parts the writer leaves out when 0 given as 0 (null stays null: no usage at all).
+
+    So ``usage.input_tokens - usage.cache_read_tokens`` is a number on every
+    row with usage, as the row means it, not null on most.
+    """
+    members = ", ".join(
+        f"{key.name} := {usage}.{key.name}"
+        if key.omit == "never"
+        else f"{key.name} := coalesce({usage}.{key.name}, 0)"
+        for key in USAGE_KEYS
+    )
+    return f"CASE WHEN {usage} IS NULL THEN NULL ELSE struct_pack({members}) END"
+
+
+def _attempt_sql(attempt: str) -> str:
+    """An attempt with its usage as ``_usage_sql`` gives it."""
+    members = ", ".join(
+        f"{key.name} := {_usage_sql(f'{attempt}.usage')}"
+        if key.kind == "usage"
+        else f"{key.name} := {attempt}.{key.name}"
+        for key in ATTEMPT_KEYS
+    )
+    return f"struct_pack({members})"
 
 
 def view_sql(files: Sequence[str]) -> str:
