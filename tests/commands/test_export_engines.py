@@ -80,7 +80,9 @@ def test_pyarrow_reads_the_export_with_usage(exported: tuple[Path, dict[str, Any
         sum(u["input_tokens"] for u in carrying),
         sum(u["output_tokens"] for u in carrying),
     ) == expected(stats)
-    assert any(u["cache_read_tokens"] is None for u in carrying)  # a part left out by the writer is null
+    # A part the writer left out (it was 0) is 0, never null, on a row with usage.
+    assert all(u["cache_read_tokens"] is not None for u in carrying)
+    assert any(u["cache_read_tokens"] == 0 for u in carrying)
 
 
 def test_polars_reads_the_export_with_usage(exported: tuple[Path, dict[str, Any]]) -> None:
