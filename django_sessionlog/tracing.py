@@ -238,7 +238,12 @@ def attempt_span(iteration: int, usage: object = None) -> Iterator[str]:
 
 
 def usage_attributes(usage: object) -> dict[str, Any]:
-    """OpenTelemetry's GenAI token attributes of a ``Usage``; only the counts that are integers."""
+    """OpenTelemetry's GenAI token attributes of a ``Usage``; only the counts that are integers.
+
+    A ``Usage`` still at 0 in and 0 out was never filled (an answer that
+    came without usage, or none at all: every answer has input tokens), so
+    it gives no attributes rather than a count of zero.
+    """
     attributes: dict[str, Any] = {}
     if usage is None:
         return attributes
@@ -246,4 +251,6 @@ def usage_attributes(usage: object) -> dict[str, Any]:
         value = getattr(usage, name, None)
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             attributes[f"gen_ai.usage.{name}"] = value
+    if attributes.get("gen_ai.usage.input_tokens") == attributes.get("gen_ai.usage.output_tokens") == 0:
+        return {}
     return attributes

@@ -221,6 +221,16 @@ def test_an_attempt_span_leaves_out_counts_that_are_not_integers(spans: Spans) -
 
 
 @SPANS_ON
+def test_a_usage_never_filled_gives_no_token_attributes_not_zero(spans: Spans) -> None:
+    """An answer without usage (an adapter fills nothing) is not an answer of 0 tokens."""
+    with capture_sessions(), iterate_session(request()) as session:
+        with session.attempt(1, usage=Usage()):
+            pass
+        session.accept(accepted(1))
+    assert dict(spans.named("attempt 1").attributes or {}) == {"sessionlog.iteration": 1}
+
+
+@SPANS_ON
 def test_an_attempt_that_raises_is_an_error_span_and_the_exception_goes_on(spans: Spans) -> None:
     with (
         capture_sessions(),
