@@ -264,10 +264,24 @@ class _Run:
         return session
 
     def _opened(self, session: IterateSession, agent_run: Any) -> None:
-        """Take the run's own output retries once it is open: the guess misses a run's ``spec=``."""
+        """Take what the open run settled on: its output retries (the guess misses a run's ``spec=``) and its model.
+
+        The model matters on a row no answer names (an ``infra_error``): an
+        ``agent.override(model=...)`` is the one asked, not the agent's own.
+        """
         allowed = 0 if self.config.max_iterations is not None else _run_allowed_answers(agent_run)
         if allowed:
             session.request.max_iterations = allowed
+        try:
+            model = agent_run.ctx.deps.model
+        except Exception:
+            return
+        name = _model_name(model)
+        if name:
+            session.request.model = name
+            system = getattr(model, "system", None)
+            if not self.config.provider and isinstance(system, str) and system:
+                session.request.provider = system
 
     def _finish(self, session: IterateSession, agent_run: Any, exc: BaseException | None) -> None:
         try:

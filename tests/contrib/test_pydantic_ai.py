@@ -198,6 +198,25 @@ def test_a_model_name_with_a_colon_is_kept_whole_on_an_infra_error(
     assert (rows[0]["final_verdict"], rows[0]["model"]) == ("infra_error", "qwen2.5-coder:14b")
 
 
+def test_an_overridden_model_is_the_rows_model_when_nothing_answers(
+    clients: list[openai.AsyncOpenAI],
+) -> None:
+    """With ``agent.override(model=...)`` the row names the model asked, also when no answer names it."""
+    with ScriptedServer({"other:7b": [Status(500)]}) as server:
+        an_agent = agent(clients, server.base_url, "good")
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="test", max_retries=0)
+        clients.append(client)
+        replacement = OpenAIChatModel("other:7b", provider=OpenAIProvider(openai_client=client))
+        with capture_sessions() as rows, logged_run(kind="fill"), an_agent.override(model=replacement):
+            outcome = run(an_agent)
+    assert outcome[0] == "raised"
+    assert (rows[0]["final_verdict"], rows[0]["model"], rows[0]["provider"]) == (
+        "infra_error",
+        "other:7b",
+        "openai",
+    )
+
+
 def test_a_refused_connection_is_an_infra_error(clients: list[openai.AsyncOpenAI]) -> None:
     url = refused_url()
     bare = run(agent(clients, url, "good"))
