@@ -20,11 +20,11 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
-from django.http import HttpRequest, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from . import tracing
 from .conf import conf
@@ -88,21 +88,63 @@ class TraceIdMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.is_async:
             return self.__acall__(request)
-        request.trace_id = trace_id_for(request)  # type: ignore[attr-defined]
-        token = tracing.serving(request.trace_id)  # type: ignore[attr-defined]
+        trace_id = request.trace_id = trace_id_for(request)  # type: ignore[attr-defined]
+        token = tracing.serving(trace_id)
         try:
             response: HttpResponseBase = self.get_response(request)
         finally:
             tracing.served(token)
-        response[conf.TRACE_HEADER] = request.trace_id  # type: ignore[attr-defined]
-        return response
+        return _answered(response, trace_id)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
-        request.trace_id = trace_id_for(request)  # type: ignore[attr-defined]
-        token = tracing.serving(request.trace_id)  # type: ignore[attr-defined]
+        trace_id = request.trace_id = trace_id_for(request)  # type: ignore[attr-defined]
+        token = tracing.serving(trace_id)
         try:
             response: HttpResponseBase = await self.get_response(request)
         finally:
             tracing.served(token)
-        response[conf.TRACE_HEADER] = request.trace_id  # type: ignore[attr-defined]
-        return response
+        return _answered(response, trace_id)
+
+
+def _answered(response: HttpResponseBase, trace_id: str) -> HttpResponseBase:
+    """The response with the id in its header, and a streamed body served under the id too.
+
+    A streaming view runs its sessions while the server reads the body,
+    after the view has returned; each chunk is produced with the request's
+    id set again. A file is streamed as it is (the server may send it
+    itself).
+    """
+    response[conf.TRACE_HEADER] = trace_id
+    if isinstance(response, StreamingHttpResponse) and not isinstance(response, FileResponse):
+        content = response.streaming_content
+        if isinstance(content, AsyncIterable):
+            response.streaming_content = _served_async(trace_id, content)
+        else:
+            response.streaming_content = _served_each(trace_id, content)
+    return response
+
+
+def _served_each(trace_id: str, content: Iterable[bytes]) -> Iterator[bytes]:
+    chunks = iter(content)
+    while True:
+        token = tracing.serving(trace_id)
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            return
+        finally:
+            tracing.served(token)
+        yield chunk
+
+
+async def _served_async(trace_id: str, content: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    chunks = aiter(content)
+    while True:
+        token = tracing.serving(trace_id)
+        try:
+            chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        finally:
+            tracing.served(token)
+        yield chunk

@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from typing import Any
 
 import pytest
 from asgiref.sync import iscoroutinefunction
@@ -186,3 +187,53 @@ def test_async_stack_reads_traceparent_and_the_active_span(spans: Spans) -> None
     response, server_trace_id = asyncio.run(inside_a_span())
     assert response.content == server_trace_id.encode()
     assert response["X-Lakehouse-Trace-Id"] == server_trace_id
+
+
+def test_sessions_run_while_a_streamed_body_is_read_get_the_requests_id() -> None:
+    """A streaming view's sessions run after it returns, while the server reads the body."""
+    from django.http import StreamingHttpResponse
+
+    from django_sessionlog import IterateRequest, IterateResponse, iterate_session
+    from django_sessionlog.testing import capture_sessions
+
+    def chunks() -> Any:
+        for number in range(2):
+            with iterate_session(IterateRequest(kind="fill")) as session:
+                session.accept(IterateResponse(iterations=1))
+            yield f"chunk {number}\n"
+
+    def streaming(request: HttpRequest) -> StreamingHttpResponse:
+        return StreamingHttpResponse(chunks())
+
+    with capture_sessions() as rows:
+        response = TraceIdMiddleware(streaming)(
+            RequestFactory().get("/", headers={"X-Lakehouse-Trace-Id": "req-s"})
+        )
+        body = b"".join(response.streaming_content)  # type: ignore[union-attr]
+    assert body == b"chunk 0\nchunk 1\n"
+    assert [row["session_id"] for row in rows] == ["req-s", "req-s"]
+
+
+def test_an_async_streamed_body_is_served_under_the_requests_id_too() -> None:
+    from django.http import StreamingHttpResponse
+
+    from django_sessionlog import IterateRequest, IterateResponse, iterate_session
+    from django_sessionlog.testing import capture_sessions
+
+    async def chunks() -> Any:
+        async with iterate_session(IterateRequest(kind="fill")) as session:
+            session.accept(IterateResponse(iterations=1))
+        yield b"done"
+
+    async def streaming(request: HttpRequest) -> StreamingHttpResponse:
+        return StreamingHttpResponse(chunks())
+
+    async def serve() -> bytes:
+        response = await TraceIdMiddleware(streaming)(  # type: ignore[misc]
+            RequestFactory().get("/", headers={"X-Lakehouse-Trace-Id": "req-a"})
+        )
+        return b"".join([part async for part in response.streaming_content])
+
+    with capture_sessions() as rows:
+        assert asyncio.run(serve()) == b"done"
+    assert [row["session_id"] for row in rows] == ["req-a"]

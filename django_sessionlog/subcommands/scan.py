@@ -105,7 +105,7 @@ def run(command: BaseCommand, options: dict[str, Any]) -> None:
             if not row.artifact and b'"artifact"' in line:
                 found = deep_artifact(scrubber, line, found)
         if any(len(field) > DEEP for field, _ in found):
-            found = shallow_fields(found)
+            found = shallow_fields(found, "artifact" if row is not None else "line")
         if not found:
             continue
         if row is None:
@@ -203,14 +203,14 @@ def deep_artifact(
     return found + [scrubbing.Finding("artifact", name) for name in names]
 
 
-def shallow_fields(found: list[scrubbing.Finding]) -> list[scrubbing.Finding]:
-    """The findings with each path nested more than ``DEEP`` levels said as ``artifact``.
+def shallow_fields(found: list[scrubbing.Finding], root: str = "artifact") -> list[scrubbing.Finding]:
+    """The findings with each path nested more than ``DEEP`` levels said as ``root`` (``artifact``, or ``line``).
 
     Whether such an artifact decodes depends on the Python; it is reported
     the same way on every one (and a path thousands of keys long helps nobody).
     """
     shallow = (
-        scrubbing.Finding("artifact", name) if field.count(".") + field.count("[") > DEEP else (field, name)
+        scrubbing.Finding(root, name) if field.count(".") + field.count("[") > DEEP else (field, name)
         for field, name in found
     )
     return [scrubbing.Finding(*finding) for finding in dict.fromkeys(shallow)]

@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import logging
 import math
+import operator
+import os
+import re
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -25,6 +28,16 @@ logger = logging.getLogger("django_sessionlog")
 
 _said: set[tuple[str, str]] = set()
 _said_lock = threading.Lock()
+
+
+def _fresh_lock_after_fork() -> None:
+    # A worker forked while another thread held the lock would wait for it forever.
+    global _said_lock
+    _said_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
 
 
 def say_once(field: str, value: object, becomes: str) -> None:
@@ -76,28 +89,44 @@ def safe_str(value: object) -> str:
 
 
 def count(value: object, field: str) -> int:
-    """An integer field's value as a 64-bit integer: ``None`` is 0, a whole float or digits are read.
+    """An integer field's value as a 64-bit integer: ``None`` is 0, a whole number of any type or digits are read.
 
-    What cannot be read as one (a fraction, NaN, text, a number past 64 bits,
-    a bool) is 0 and said: the readers, DuckDB and Parquet hold 64-bit integers.
+    What cannot be read as one (a fraction, NaN, other text, a number past
+    64 bits, a bool) is 0 and said: the readers, DuckDB and Parquet hold
+    64-bit integers.
     """
     if type(value) is int and INT64_MIN <= value <= INT64_MAX:
         return value
     if value is None:
         return 0
-    number: int | None = None
-    if (
-        (isinstance(value, int) and not isinstance(value, bool))
-        or (isinstance(value, float) and math.isfinite(value) and value.is_integer())
-        or (isinstance(value, str) and value.strip().lstrip("+-").isdigit())
-    ):
-        number = int(value)
+    number = _whole(value)
     if number is not None and INT64_MIN <= number <= INT64_MAX:
         if type(value) is not int:
             say_once(field, value, f"written as {number}")
         return number
     say_once(field, value, "written as 0")
     return 0
+
+
+_DIGITS = re.compile(r"[+-]?[0-9]+\Z")
+
+
+def _whole(value: object) -> int | None:
+    """The whole number ``value`` stands for (an int subclass, numpy's, a whole float or Decimal, digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        return int(text) if _DIGITS.match(text) else None
+    try:
+        return operator.index(value)  # type: ignore[arg-type]  # int subclasses, numpy integers
+    except Exception:
+        pass
+    try:
+        number = float(value)  # type: ignore[arg-type]  # floats, Decimal, numpy floats
+    except Exception:
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 def milliseconds(value: object, field: str) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 import threading
 from collections.abc import Callable
 from importlib import import_module
@@ -45,6 +46,16 @@ SCRUBBING_FAILED = "[scrubbing failed]"
 Interceptor = Callable[[SessionRecord], None]
 _interceptors: list[Interceptor] = []
 _interceptors_lock = threading.Lock()
+
+
+def _fresh_lock_after_fork() -> None:
+    # A worker forked while another thread held the lock would wait for it forever.
+    global _interceptors_lock
+    _interceptors_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
 
 
 def add_interceptor(interceptor: Interceptor) -> None:

@@ -75,11 +75,14 @@ def usage_given(value: object, field: str) -> Usage | None:
         return value
     if isinstance(value, Usage):
         return replace(value)
-    if isinstance(value, Mapping):
-        if "input_tokens" in value or "output_tokens" in value:
-            return Usage(*(value.get(name, 0) for name in USAGE_KEY_NAMES))
-    elif hasattr(value, "input_tokens") or hasattr(value, "output_tokens"):
-        return Usage(*(getattr(value, name, 0) for name in USAGE_KEY_NAMES))
+    try:
+        if isinstance(value, Mapping):
+            if "input_tokens" in value or "output_tokens" in value:
+                return Usage(*(value.get(name, 0) for name in USAGE_KEY_NAMES))
+        elif hasattr(value, "input_tokens") or hasattr(value, "output_tokens"):
+            return Usage(*(getattr(value, name, 0) for name in USAGE_KEY_NAMES))
+    except Exception:  # a host object whose attributes raise: no usage, never the host's exception
+        pass
     coercion.say_once(field, value, "left out (give a django_sessionlog.Usage)")
     return None
 
@@ -116,9 +119,13 @@ class IterateAttempt:
             status: Any = self.status
             if isinstance(status, AttemptStatus):
                 self.status = AttemptStatus(status.kind, status.error)
+            elif isinstance(status, (str, bytes)):  # a bare kind ("no_json") is its status
+                self.status = AttemptStatus(coercion.text(status, "IterateAttempt.status"))
             else:
-                # A bare kind ("no_json") is its status; anything else says nothing.
-                self.status = AttemptStatus(status if isinstance(status, str) else VALIDATION_FAILED)
+                coercion.say_once(
+                    "IterateAttempt.status", status, f"written as {VALIDATION_FAILED} (give an AttemptStatus)"
+                )
+                self.status = AttemptStatus(VALIDATION_FAILED)
         self.span_id = coercion.text(self.span_id, "IterateAttempt.span_id")
         if self.usage is not None and type(self.usage) is not Usage:
             self.usage = usage_given(self.usage, "IterateAttempt.usage")

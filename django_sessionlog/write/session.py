@@ -14,10 +14,10 @@ reach Django.
 
 ``async with`` works the same in an async view and sends with ``asend``.
 
-Trace linkage: a request without a trace id takes the served request's
-(``TraceIdMiddleware``), else the active OpenTelemetry span's, and with
-``SESSIONLOG["OTEL_SPANS"]`` the block runs inside a span ``iterate
-{kind}`` of its own (``tracing.py``).
+Trace linkage: with ``SESSIONLOG["OTEL_SPANS"]`` the block runs inside a
+span ``iterate {kind}`` of its own (``tracing.py``), and a request without
+a trace id takes that span's; without spans it takes the served request's
+(``TraceIdMiddleware``), else the active OpenTelemetry span's.
 """
 
 from __future__ import annotations
@@ -131,14 +131,15 @@ class IterateSession:
             name = f"iterate {request.kind}" if request.kind else "iterate"
             self._span = tracing.start_span(name, attributes)
         if not request.trace_id:
-            # The served request's id (TraceIdMiddleware: what the caller got
-            # back, and what a view passes itself); else the session's own
-            # span, when one was started, is the one to find the session by;
-            # else the active span. The caller's request is copied, not
-            # changed (it may be reused).
-            trace_id = tracing.request_trace_id() or (
-                self._span.trace_id if self._span is not None else tracing.current_trace_id()
-            )
+            # The session's own span, when one was started, is the one to
+            # find the session by; else the served request's id
+            # (TraceIdMiddleware: what the caller got back, and what a view
+            # passes itself); else the active span. The caller's request is
+            # copied, not changed (it may be reused).
+            if self._span is not None:
+                trace_id = self._span.trace_id
+            else:
+                trace_id = tracing.request_trace_id() or tracing.current_trace_id()
             if trace_id:
                 self.request = dataclasses.replace(request, trace_id=trace_id)
 

@@ -230,3 +230,10 @@ def test_json_says_which_findings_are_in_invalid_lines(tmp_path: Path) -> None:
     *findings, summary = [json.loads(text) for text in out.splitlines()]
     assert [(f["line"], f["field"]) for f in findings] == [(1, "prompt"), (2, "line")]
     assert (summary["rows_with_findings"], summary["invalid_lines_with_findings"]) == (1, 1)
+
+
+def test_a_deep_line_that_is_not_a_row_is_said_as_line_not_artifact(tmp_path: Path) -> None:
+    deep = ("[" * 900 + json.dumps(f"key {AWS}") + "]" * 900).encode() + b"\n"
+    log = write_log(tmp_path / "s.jsonl", deep)
+    out, _, status = sessionlog("scan", str(log))
+    assert (status, out) == (1, f"{log}:1: aws_access_key_id in line\n")

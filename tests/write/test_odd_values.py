@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,14 @@ REQUESTS: list[tuple[str, IterateRequest, dict[str, Any]]] = [
     ("float max_iterations", IterateRequest(trace_id="n", max_iterations=3.0), {"max_iterations": 3}),  # type: ignore[arg-type]
     ("huge max_iterations", IterateRequest(trace_id="n", max_iterations=2**70), {"max_iterations": 0}),
     ("bool max_iterations", IterateRequest(trace_id="n", max_iterations=True), {"max_iterations": 0}),
+    ("superscript digits", IterateRequest(trace_id="n", max_iterations="²"), {"max_iterations": 0}),  # type: ignore[arg-type]
+    ("two signs", IterateRequest(trace_id="n", max_iterations="+-5"), {"max_iterations": 0}),  # type: ignore[arg-type]
+    ("a whole Decimal", IterateRequest(trace_id="n", max_iterations=Decimal(3)), {"max_iterations": 3}),  # type: ignore[arg-type]
+    (
+        "a fractional Decimal",
+        IterateRequest(trace_id="n", max_iterations=Decimal("2.5")),  # type: ignore[arg-type]
+        {"max_iterations": 0},
+    ),
 ]
 
 
@@ -200,3 +209,27 @@ def test_a_record_that_is_not_one_costs_a_warning_not_an_exception(
     with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
         sink.append(None)  # type: ignore[arg-type]
     assert "could not write session '?'" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"), [(b"no_json", "no_json"), ({"kind": "accepted"}, "validation_failed")]
+)
+def test_a_status_that_is_not_one_is_read_or_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, status: object, kind: str
+) -> None:
+    history = [IterateAttempt(1, status)]  # type: ignore[arg-type]
+    row = sent(tmp_path, caplog, response=IterateResponse(iterations=1, history=history))
+    assert row["attempts"][0]["verdict_kind"] == kind
+    assert "IterateAttempt.status was a" in caplog.text
+
+
+def test_a_usage_whose_attributes_raise_is_left_out_not_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Exploding:
+        def __getattr__(self, name: str) -> Any:
+            raise RuntimeError("a host's broken object")
+
+    history = [IterateAttempt(1, AttemptStatus("accepted"), usage=Exploding())]  # type: ignore[arg-type]
+    row = sent(tmp_path, caplog, response=IterateResponse(iterations=1, history=history))
+    assert "usage" not in row["attempts"][0]

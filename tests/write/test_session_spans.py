@@ -136,6 +136,24 @@ def test_a_request_without_a_trace_id_and_no_parent_gets_the_new_spans_trace_id(
 
 
 @SPANS_ON
+def test_inside_a_served_request_the_row_still_carries_its_own_spans_trace_id(spans: Spans) -> None:
+    """The row's id must be one a span has: the session's span wins over the middleware's id."""
+    from django.http import HttpRequest, HttpResponse
+    from django.test import RequestFactory
+
+    from django_sessionlog.middleware import TraceIdMiddleware
+
+    def view(request: HttpRequest) -> HttpResponse:
+        with iterate_session(IterateRequest(kind="fill")) as session:
+            session.accept(accepted())
+        return HttpResponse()
+
+    with capture_sessions() as rows:
+        TraceIdMiddleware(view)(RequestFactory().get("/", headers={"X-Lakehouse-Trace-Id": "req-9"}))
+    assert rows[0]["session_id"] == trace_id(spans.named("iterate fill"))
+
+
+@SPANS_ON
 def test_a_request_that_gave_its_own_id_keeps_it_and_the_span_names_it(spans: Spans) -> None:
     with capture_sessions() as rows, iterate_session(request("lakehouse-42")) as session:
         session.accept(accepted())
