@@ -28,6 +28,12 @@ if [ ! -d mutants ]; then
 fi
 mv mutants.log mutants/run.log
 "$PYTHON" -m mutmut results --all true 2>/dev/null | sed 's/^ *//' >mutants/first-pass.txt
+# A run whose clean test pass failed checks no mutant; that is no score.
+unchecked=$(grep -cE ': not checked$' mutants/first-pass.txt || true)
+if [ "$unchecked" -gt 0 ]; then
+    echo "tools/mutation.sh: $unchecked mutants were not checked (did the tests pass unmutated? see mutants/run.log)" >&2
+    exit 2
+fi
 
 recheck() {
     local mutant=$1 tests marks="not slow and not browser"
@@ -53,5 +59,7 @@ for mutant in $(cat mutants/survivors.txt); do
     echo "== $mutant"
     "$PYTHON" -m mutmut show "$mutant" 2>/dev/null | grep -E '^[-+] '
 done >mutants/survivors-diff.txt
-echo "mutants: $total; killed or timed out: $((total - left)); survived: $left (score $(( (total - left) * 1000 / total / 10 )).$(( (total - left) * 1000 / total % 10 ))%)"
+killed=$(grep -cE ': (killed|timeout|segfault)$' mutants/first-pass.txt || true)
+killed=$((killed + $(grep -cE ': (survived|no tests)$' mutants/first-pass.txt || true) - left))  # survivors killed on the second look
+echo "mutants: $total; killed or timed out: $killed; survived: $left (score $(( killed * 1000 / total / 10 )).$(( killed * 1000 / total % 10 ))%)"
 echo "survivors and their diffs: mutants/survivors-diff.txt"
