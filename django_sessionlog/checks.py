@@ -14,8 +14,6 @@ said, and each problem is said at most once per process.
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,20 +21,11 @@ from django.apps import AppConfig
 from django.core.checks import CheckMessage, Error
 
 from .conf import DEFAULTS, Settings, conf, suggestion
+from .locks import ForkSafeLock
 
 logger = logging.getLogger("django_sessionlog")
 
-_lock = threading.Lock()
-
-
-def _fresh_lock_after_fork() -> None:
-    # A worker forked while another thread held the lock would wait for it forever.
-    global _lock
-    _lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
+_lock = ForkSafeLock()
 #: (id, message) of each problem said in this process, by Django's check or by the log.
 _said: set[tuple[str | None, str]] = set()
 

@@ -16,9 +16,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import os
 import re
-import threading
 from collections.abc import AsyncIterator, Callable, Container, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
@@ -37,6 +35,7 @@ except ImportError as exc:
     ) from exc
 
 from ..conf import conf
+from ..locks import ForkSafeLock
 from ..write.records import (
     AttemptStatus,
     IterateAttempt,
@@ -74,17 +73,7 @@ class _Config:
 #: enter and exit (never a token reset), so one ``logged_run`` shared by tasks
 #: and threads works: each task and thread has its own copy of the variable.
 _active: ContextVar[tuple[_Config, ...]] = ContextVar("django_sessionlog_logged_run", default=())
-_install_lock = threading.Lock()
-
-
-def _fresh_lock_after_fork() -> None:
-    # A worker forked while another thread held the lock would wait for it forever.
-    global _install_lock
-    _install_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
+_install_lock = ForkSafeLock()
 #: The error of a run left before it produced a result (``iter`` not run to its end).
 NO_RESULT = "the pydantic-ai run ended without a result"
 _PATCHED = "_django_sessionlog_patched"

@@ -16,28 +16,17 @@ from __future__ import annotations
 import logging
 import math
 import operator
-import os
 import re
-import threading
 from collections.abc import Mapping
 from typing import Any
 
+from ..locks import ForkSafeLock
 from ..row import INT64_MAX, INT64_MIN
 
 logger = logging.getLogger("django_sessionlog")
 
 _said: set[tuple[str, str]] = set()
-_said_lock = threading.Lock()
-
-
-def _fresh_lock_after_fork() -> None:
-    # A worker forked while another thread held the lock would wait for it forever.
-    global _said_lock
-    _said_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
+_said_lock = ForkSafeLock()
 
 
 def say_once(field: str, value: object, becomes: str) -> None:

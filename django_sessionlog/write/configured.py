@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any
 
 from ..conf import conf
+from ..locks import ForkSafeLock
 from .sink import SessionLogger
 
-_lock = threading.Lock()
-
-
-def _fresh_lock_after_fork() -> None:
-    # A worker forked while another thread held the lock would wait for it forever.
-    global _lock
-    _lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
+_lock = ForkSafeLock()
 _current: tuple[tuple[Any, ...], SessionLogger | None] = ((), None)
 
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import os
-import threading
 from collections.abc import Callable
 from importlib import import_module
 from typing import Any
 
 from .. import tracing
 from ..conf import conf
+from ..locks import ForkSafeLock
 from ..row import ACCEPTED
 from . import coercion, sampling, scrub_policy
 from .configured import get_session_logger
@@ -45,17 +44,7 @@ SCRUBBING_FAILED = "[scrubbing failed]"
 #: registered (``django_sessionlog.testing`` registers its captures here).
 Interceptor = Callable[[SessionRecord], None]
 _interceptors: list[Interceptor] = []
-_interceptors_lock = threading.Lock()
-
-
-def _fresh_lock_after_fork() -> None:
-    # A worker forked while another thread held the lock would wait for it forever.
-    global _interceptors_lock
-    _interceptors_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
+_interceptors_lock = ForkSafeLock()
 
 
 def add_interceptor(interceptor: Interceptor) -> None:

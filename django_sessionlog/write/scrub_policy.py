@@ -11,26 +11,15 @@ replaced).
 from __future__ import annotations
 
 import dataclasses
-import os
-import threading
 from typing import Any
 
 from ..conf import Settings, conf
+from ..locks import ForkSafeLock
 from ..row import ERROR_LIMIT, INFRA_ERROR, PROMPT_LIMIT, trim
 from ..scrubbing import Scrubber, from_setting
 from .records import SessionRecord
 
-_lock = threading.Lock()
-
-
-def _fresh_lock_after_fork() -> None:
-    # A worker forked while another thread held the lock would wait for it forever.
-    global _lock
-    _lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_fresh_lock_after_fork)
+_lock = ForkSafeLock()
 _UNSET = object()
 # (the SCRUB value it was built from, that value's copy, the scrubber or what building it raised)
 _current: tuple[Any, Any, Scrubber | BaseException | None] = (_UNSET, _UNSET, None)
