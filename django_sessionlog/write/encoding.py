@@ -8,20 +8,18 @@ from __future__ import annotations
 import linecache
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..conf import DEFAULTS
-from ..row import ATTEMPT_KEYS, KEYS, SCHEMA_VERSION, USAGE_KEY_NAMES, Key, counts_problem
-from .records import SessionRecord, Usage
+from ..row import ATTEMPT_KEYS, KEYS, SCHEMA_VERSION, Key, counts_problem
+from .records import SessionRecord, Usage, usage_given
 
 logger = logging.getLogger("django_sessionlog")
 
 DEFAULT_DAEMON: str = DEFAULTS["DAEMON"]
 
 Row = dict[str, Any]
-
-_MISSING = object()
 
 # ---------------------------------------------------------------------------
 # The timestamp
@@ -66,28 +64,18 @@ def usage_row(usage: object, session_id: str) -> dict[str, int] | None:
     than its whole) must not cost the row, nor make a row readers refuse:
     the usage is left out and a warning names the session.
     """
-    if type(usage) is Usage:
-        counts = [
-            usage.input_tokens,
-            usage.output_tokens,
-            usage.cache_read_tokens,
-            usage.cache_write_tokens,
-            usage.reasoning_tokens,
-        ]
-    else:
-        if isinstance(usage, Mapping):
-            given = [usage.get(name, _MISSING) for name in USAGE_KEY_NAMES]
-        else:
-            given = [getattr(usage, name, _MISSING) for name in USAGE_KEY_NAMES]
-        if given[0] is _MISSING and given[1] is _MISSING:
-            # Not a usage at all (OpenAI's, with prompt_tokens; a number): never written as zero tokens.
-            logger.warning(
-                "Session %r: its usage is left out of the row: a %s has neither input_tokens nor output_tokens",
-                session_id,
-                type(usage).__name__,
-            )
+    if type(usage) is not Usage:
+        # A mapping of its names or another object (a record made by hand): read as the inputs read it.
+        usage = usage_given(usage, f"Session {session_id!r}: its usage")
+        if usage is None:
             return None
-        counts = [0 if count is _MISSING else count for count in given]
+    counts = [
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_read_tokens,
+        usage.cache_write_tokens,
+        usage.reasoning_tokens,
+    ]
     problem = counts_problem(*counts)
     if problem is not None:
         logger.warning("Session %r: its usage is left out of the row: %s", session_id, problem)

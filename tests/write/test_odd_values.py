@@ -233,3 +233,17 @@ def test_a_usage_whose_attributes_raise_is_left_out_not_raised(
     history = [IterateAttempt(1, AttemptStatus("accepted"), usage=Exploding())]  # type: ignore[arg-type]
     row = sent(tmp_path, caplog, response=IterateResponse(iterations=1, history=history))
     assert "usage" not in row["attempts"][0]
+
+
+def test_a_record_made_by_hand_reads_its_usage_as_the_inputs_do(caplog: pytest.LogCaptureFixture) -> None:
+    from django_sessionlog import SessionRecord
+    from django_sessionlog.write.encoding import as_row
+
+    with caplog.at_level(logging.WARNING, logger="django_sessionlog"):
+        odd: Any = CompletionUsage()
+        mapping: Any = {"input_tokens": 3}
+        bad = as_row(SessionRecord(session_id="h1", timestamp="2026-12-06T10:00:00Z", usage=odd))
+        good = as_row(SessionRecord(session_id="h2", timestamp="2026-12-06T10:00:00Z", usage=mapping))
+    assert "usage" not in bad
+    assert "Session 'h1': its usage was a CompletionUsage" in caplog.text
+    assert good["usage"] == {"input_tokens": 3, "output_tokens": 0}
