@@ -177,10 +177,7 @@ def line_findings(scrubber: scrubbing.Scrubber, line: bytes) -> list[scrubbing.F
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError:  # not JSON, or nested deeper than orjson goes
-        text = line.decode("utf-8", "replace")
-        return [
-            scrubbing.Finding("line", name) for name in dict.fromkeys(s.name for s in scrubber.spans(text))
-        ]
+        value = line.decode("utf-8", "replace")
     if isinstance(value, str):
         return [
             scrubbing.Finding("line", name) for name in dict.fromkeys(s.name for s in scrubber.spans(value))
